@@ -1,0 +1,168 @@
+"""The roster: people built from their source rows, review decisions, cross-check and exports."""
+
+import datetime as dt
+import json
+from collections import Counter
+
+import sqlite_utils
+
+from .birthdates import BirthDate, parse_iso
+from .db import new_id, now
+from .groups import format_groups, groups_by_age, parse_groups
+from .linkage import LinkRow, link
+from .text import fold, modern_tones, sort_key_text
+
+_ROW_COLUMNS = (
+    "id, file_name, sheet, row_no, signature, full_name, birth_date, sex, cccd, cmnd, phone, parent_phone, "
+    "parent_name, tdp, class_name, household, address, groups, legacy, person_id"
+)
+
+
+def _load_rows(db: sqlite_utils.Database) -> list[dict]:
+    cursor = db.execute(f"SELECT {_ROW_COLUMNS} FROM source_row")
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, values)) for values in cursor.fetchall()]
+
+
+def _link_row(row: dict) -> LinkRow:
+    return LinkRow(
+        id=row["id"],
+        sheet_key=f"{row['file_name']}|{row['sheet']}",
+        signature=row["signature"],
+        name=row["full_name"],
+        birth=parse_iso(row["birth_date"]) if row["birth_date"] else None,
+        sex=row["sex"],
+        cccd=row["cccd"],
+        cmnd=row["cmnd"],
+        phones=frozenset(p for p in (row["phone"], row["parent_phone"]) if p),
+        parent=fold(row["parent_name"] or ""),
+        tdp=row["tdp"] or "",
+        household=row["household"] or "",
+    )
+
+
+def decisions(db: sqlite_utils.Database) -> dict[tuple[str, str], str]:
+    """Return the officer's merge decisions keyed by sorted row-signature pairs."""
+    rows = db.execute("SELECT signature_a, signature_b, decision FROM link_decision").fetchall()
+    return {(a, b): decision for a, b, decision in rows}
+
+
+def relink(db: sqlite_utils.Database, on: dt.date) -> int:
+    """Rebuild people from all list rows, keeping each person's id where its rows stay together.
+
+    Call inside a write transaction. Returns the number of people.
+    """
+    rows = _load_rows(db)
+    by_id = {row["id"]: row for row in rows}
+    result = link([_link_row(row) for row in rows], decisions(db))
+
+    claimed: set[str] = set()
+    people, assignments = [], []
+    # Biggest clusters choose first, so a split keeps the id with the larger part.
+    for cluster in sorted(result.clusters, key=len, reverse=True):
+        members = [by_id[row_id] for row_id in cluster]
+        previous = Counter(row["person_id"] for row in members if row["person_id"])
+        person_id = next((pid for pid, _ in previous.most_common() if pid not in claimed), None) or new_id()
+        claimed.add(person_id)
+        people.append(_person_from_rows(person_id, members, on))
+        assignments.extend((person_id, row["id"]) for row in members)
+
+    db.execute("DELETE FROM person")
+    db["person"].insert_all(people, batch_size=500)
+    db.conn.executemany("UPDATE source_row SET person_id = ? WHERE id = ?", assignments)
+    db.execute("DELETE FROM review_pair")
+    db["review_pair"].insert_all(
+        ({"row_a": a, "row_b": b, "reason": reason} for a, b, reason in result.review), batch_size=500
+    )
+    return len(people)
+
+
+def _most_common(values, key=None):
+    counted = Counter(value for value in values if value)
+    if not counted:
+        return None
+    return max(counted, key=lambda value: (counted[value], key(value) if key else 0))
+
+
+def _best_birth(rows: list[dict]) -> BirthDate | None:
+    births = [parse_iso(row["birth_date"]) for row in rows if row["birth_date"]]
+    exact = [b for b in births if b.precision == "day" and not b.is_first_of_january]
+    return _most_common(exact or births)
+
+
+def _person_from_rows(person_id: str, rows: list[dict], on: dt.date) -> dict:
+    # Prefer a real name over a newborn's stand-in, the fullest form, then the most frequent spelling.
+    names = [row["full_name"] for row in rows if not row["full_name"].lower().startswith("con ")] or [
+        row["full_name"] for row in rows
+    ]
+    full_name = _most_common(names, key=lambda name: len(name.split()))
+    birth = _best_birth(rows)
+
+    groups = set()
+    for row in rows:
+        groups |= parse_groups(row["groups"])
+    groups |= groups_by_age(birth, on)
+
+    return {
+        "id": person_id,
+        "full_name": full_name,
+        "sort_key": sort_key_text(full_name),
+        "search_key": fold(modern_tones(full_name)),
+        "sex": _most_common(row["sex"] for row in rows),
+        "birth_date": birth.iso() if birth else None,
+        "cccd": _most_common(row["cccd"] for row in rows),
+        "cmnd": _most_common(row["cmnd"] for row in rows),
+        "phone": _most_common(row["phone"] or row["parent_phone"] for row in rows),
+        "address": _most_common(row["address"] for row in rows),
+        "tdp": _most_common(row["tdp"] for row in rows),
+        "class_name": _most_common(row["class_name"] for row in rows),
+        "parent_name": _most_common(row["parent_name"] for row in rows),
+        "parent_phone": _most_common(row["parent_phone"] for row in rows),
+        "groups": format_groups(groups),
+        "updated_at": now(),
+    }
+
+
+def decide(db: sqlite_utils.Database, row_a: str, row_b: str, decision: str, staff_id: str | None, on: dt.date) -> None:
+    """Record an officer's decision on a review pair and relink; call inside a write transaction."""
+    signatures = [
+        db.execute("SELECT signature FROM source_row WHERE id = ?", [row_id]).fetchone()[0] for row_id in (row_a, row_b)
+    ]
+    first, second = sorted(signatures)
+    db.execute(
+        "INSERT OR REPLACE INTO link_decision (signature_a, signature_b, decision, decided_by, decided_at) VALUES (?, ?, ?, ?, ?)",
+        [first, second, decision, staff_id, now()],
+    )
+    relink(db, on)
+
+
+def roster_date(db: sqlite_utils.Database) -> dt.date:
+    """Return the as-of date of the latest import, used for age groups when relinking later."""
+    row = db.execute("SELECT report FROM source_file WHERE kind = 'list' ORDER BY imported_at DESC LIMIT 1").fetchone()
+    if row:
+        return dt.date.fromisoformat(json.loads(row[0])["as_of"])
+    return dt.date.today()
+
+
+def search_people(db: sqlite_utils.Database, query: str = "", group: int | None = None, limit: int = 200, offset: int = 0):
+    """Return people in Vietnamese list order whose folded name, ID or phone contains the query."""
+    clauses, params = [], []
+    for word in fold(modern_tones(query)).split():
+        if word.isdigit():
+            clauses.append("(cccd LIKE ? OR phone LIKE ? OR birth_date LIKE ?)")
+            params += [f"%{word}", f"%{word}", f"{word}%"]
+        else:
+            clauses.append("(' ' || search_key || ' ') LIKE ?")
+            params.append(f"% {word}%")
+    if group:
+        clauses.append("(';' || groups || ';') LIKE ?")
+        params.append(f"%;{group};%")
+    where = " AND ".join(clauses) or "1"
+    total = db.execute(f"SELECT count(*) FROM person WHERE {where}", params).fetchone()[0]
+    rows = db.execute(
+        f"SELECT id, full_name, sex, birth_date, cccd, phone, tdp, class_name, groups FROM person WHERE {where} "
+        "ORDER BY sort_key, birth_date LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    names = [column[0] for column in rows.description]
+    return total, [dict(zip(names, values)) for values in rows.fetchall()]
