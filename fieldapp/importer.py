@@ -27,6 +27,7 @@ class SheetResult:
 
     name: str
     layout: Layout
+    detected: dict[int, str] = field(default_factory=dict)  # the mapping before the officer's corrections
     records: list[Record] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
     sex_convention: str = "1_0"
@@ -104,11 +105,13 @@ def parse_file(
         group_guessed = list_group is not None
 
     sheets = []
-    for sheet, layout in found:
-        layout = apply_override(layout, overrides.get(layout.signature(), {}))
+    for sheet, detected in found:
+        layout = apply_override(detected, overrides.get(detected.signature(), {}))
         if not has_name_column(layout.mapping):
             raise FileProblem("no_name_column", file=name, sheet=sheet.name if len(workbook.sheets) > 1 else "")
-        sheets.append(_clean_sheet(sheet, layout, name, on, list_group))
+        result = _clean_sheet(sheet, layout, name, on, list_group)
+        result.detected = dict(detected.mapping)
+        sheets.append(result)
 
     if not any(result.records or result.problems for result in sheets):
         raise FileProblem("no_rows", file=name)
@@ -122,6 +125,7 @@ def _clean_sheet(sheet, layout: Layout, file_name: str, on: dt.date, list_group:
     context = Context(file_name, sheet.name, on, list_group, layout.title, convention)
 
     result = SheetResult(sheet.name, layout, sex_convention=convention)
+    household = ""
     for number, values in data_rows:
         if is_blank(values):
             continue
@@ -129,8 +133,21 @@ def _clean_sheet(sheet, layout: Layout, file_name: str, on: dt.date, list_group:
         if isinstance(built, RowProblem):
             result.problems.append(built)
         elif built is not None:
+            household = _household(built, household, sheet.name)
             result.records.append(built)
     return result
+
+
+def _household(record: Record, current: str, sheet: str) -> str:
+    """Give members the household of the head above them, as merged cells in household lists mean."""
+    is_head = fold(record.relation) in ("chu ho", "chu ho gia dinh")
+    if record.household:
+        return record.household
+    if is_head:
+        record.household = f"{sheet}:{record.row}"
+    elif record.relation and current:
+        record.household = current
+    return record.household or current
 
 
 def import_files(

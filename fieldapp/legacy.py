@@ -6,8 +6,10 @@ that byte, so "Nguyễn" arrives as "NguyÔn" (TCVN3) or "Nguyeãn" (VNI). All t
 those characters. Bytes 0x80-0x9F are not used by either table.
 
 Sources of the tables: TCVN3 is the ABC (VN3) subset of TCVN 5712:1993, checked against glibc
-iconv's TCVN5712-1 and the TCVN table of xvnkb (Dao Hai Lam, 2002). VNI-Windows follows the VNI
-tables of xvnkb and of the npm package vietnamese-conversion (duydev), which agree.
+iconv's TCVN5712-1 and tcvn.h of xvnkb (github.com/lamdao/xvnkb, 2002). The VN1 capitals with
+tone marks (bytes 0x01-0x17, 0x80-0x9F and a few above 0xA0) are not decoded, because ABC fonts
+do not have them. VNI-Windows follows vni.h of xvnkb and charsets.ts of the npm package
+vietnamese-conversion (github.com/duydev/vietnamese-conversion), which agree.
 """
 
 import re
@@ -17,9 +19,9 @@ from collections.abc import Iterable
 
 # --- Tables -----------------------------------------------------------------------------------
 
-# TCVN3 (ABC): the 7 capitals with a vowel mark or stroke, then the 134 lower-case letters.
-# VN3 has no capitals with tone marks: users typed the lower-case code and, for all-caps
-# headings, used the .VnTimeH font, which draws lower-case codes as capitals.
+# TCVN3 (ABC): Ă Â Ê Ô Ơ Ư Đ, their lower-case forms, then the 60 lower-case letters with a tone.
+# VN3 has no capitals with tone marks, so users typed the lower-case code. All-caps headings
+# used the .VnTimeH font, which draws lower-case codes as capitals.
 _TCVN3_CODES = (
     "¡¢£¤¥¦§¨©ª«¬\xad®"
     "µ¶·¸¹»¼½¾ÆÇÈÉÊËÌÎÏÐÑÒÓÔÕÖ×ØÜÝÞßáâãäåæçèéêëìíîïñòóôõö÷øùúûüýþ"
@@ -40,14 +42,16 @@ _CIRCUMFLEX, _BREVE, _HORN = "\u0302", "\u0306", "\u031b"
 # circumflex or breve with no tone or one of the five tones. After a capital base letter
 # the capital form of the mark character is used.
 _VNI_TONE_MARKS, _VNI_CIRCUMFLEX_MARKS, _VNI_BREVE_MARKS = "ùøûõï", "âáàåãä", "êéèúüë"
-_VNI_MARKS: dict[str, tuple[str, str]] = {}
-for _quality, _marks, _tones in (
-    ("", _VNI_TONE_MARKS, list(_TONES)),
-    (_CIRCUMFLEX, _VNI_CIRCUMFLEX_MARKS, ["", *_TONES]),
-    (_BREVE, _VNI_BREVE_MARKS, ["", *_TONES]),
-):
-    for _mark, _tone in zip(_marks, _tones):
-        _VNI_MARKS[_mark] = _VNI_MARKS[_mark.upper()] = (_quality, _tone)
+_VNI_MARKS = {
+    mark: (quality, tone)
+    for quality, marks, tones in (
+        ("", _VNI_TONE_MARKS, list(_TONES)),
+        (_CIRCUMFLEX, _VNI_CIRCUMFLEX_MARKS, ["", *_TONES]),
+        (_BREVE, _VNI_BREVE_MARKS, ["", *_TONES]),
+    )
+    for lower, tone in zip(marks, tones)
+    for mark in (lower, lower.upper())
+}
 
 # Letters that VNI writes as one character: i with a tone, ỵ, đ, ơ, ư.
 _VNI_SINGLES = dict(zip("íìæóòîñôöÍÌÆÓÒÎÑÔÖ", "íìỉĩịỵđơưÍÌỈĨỊỴĐƠƯ"))
@@ -58,7 +62,7 @@ _VNI_PATTERN = re.compile(
 )
 
 # Characters that are TCVN3 or VNI codes but never occur in Unicode Vietnamese text.
-# Ð (U+00D0) is left out: lists often type it for Đ, so it is judged as Đ instead.
+# Ð (U+00D0) is left out because lists often type it for Đ, and words are judged with it read as Đ.
 _VIETNAMESE_LATIN1 = set("ÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝàáâãèéêìíòóôõùúý")
 _LEGACY_ONLY = set(_TCVN3_CODES) - _VIETNAMESE_LATIN1 - {"Ð"}
 _ETH = str.maketrans({"Ð": "Đ", "ð": "đ"})
@@ -81,10 +85,10 @@ _CLUSTER_SPEC = (
     "oa:01 oe:01 uy:01 uê:1 uơ:1- uyê:2+ uya:1- uyu:1- oai:1- oay:1- oao:1- oeo:1- "
     "uây:1- uôi:1- ươi:1- ươu:1- iêu:1- yêu:1-"
 )
-_CLUSTERS: dict[str, tuple[set[int], str]] = {}
-for _entry in _CLUSTER_SPEC.split():
-    _cluster, _rule = _entry.split(":")
-    _CLUSTERS[_cluster] = ({int(d) for d in _rule.rstrip("+-")}, _rule[-1] if _rule[-1] in "+-" else "")
+_CLUSTERS = {
+    cluster: ({int(digit) for digit in rule.rstrip("+-")}, rule[-1] if rule[-1] in "+-" else "")
+    for cluster, rule in (entry.split(":") for entry in _CLUSTER_SPEC.split())
+}
 
 _WORD = re.compile(r"[^\W\d_]+")
 _CONSONANTS_ONLY = re.compile(r"[b-df-hj-np-tv-xzđB-DF-HJ-NP-TV-XZĐ]+")
@@ -98,8 +102,8 @@ def _split_tones(word: str) -> tuple[list[str], list[tuple[int, str]]]:
         decomposed = unicodedata.normalize("NFD", char)
         marks = decomposed[1:]
         tones.extend((len(letters), mark) for mark in marks if mark in _TONES)
-        kept = "".join(mark for mark in marks if mark not in _TONES)
-        letters.append(unicodedata.normalize("NFC", decomposed[0] + kept))
+        letter_marks = "".join(mark for mark in marks if mark not in _TONES)
+        letters.append(unicodedata.normalize("NFC", decomposed[0] + letter_marks))
     return letters, tones
 
 
@@ -110,13 +114,15 @@ def _is_valid_parse(onset: str, cluster: str, coda: str, tone: tuple[int, str] |
     positions, coda_rule = _CLUSTERS[cluster]
     if (coda_rule == "+" and not coda) or (coda_rule == "-" and coda):
         return False
+
     # "ch" and "nh" close only syllables whose vowel ends in a, ê, i or y (anh, ênh, inh, uynh).
     if coda in ("ch", "nh") and cluster[-1] not in "aêiy":
         return False
     # A lone y takes a consonant coda only after qu (quýt, quỳnh).
     if cluster == "y" and coda and onset != "qu":
         return False
-    # Spelling rules for /k/, /ɣ/ and /ŋ/: k, gh, ngh before front vowels; c, g, ng elsewhere.
+
+    # Spelling of /k/, /ɣ/ and /ŋ/: k, gh and ngh go before front vowels, and c, g and ng elsewhere.
     front = cluster[0] in "eêiy"
     if onset in ("k", "gh", "ngh") and not front:
         return False
@@ -124,6 +130,7 @@ def _is_valid_parse(onset: str, cluster: str, coda: str, tone: tuple[int, str] |
         return False
     if onset == "g" and cluster[0] in "eêy":
         return False
+
     if tone is not None:
         index, mark = tone
         # Old and new styles differ only in open syllables: "hoàng" is the same in both.
@@ -166,14 +173,19 @@ def is_vietnamese_word(word: str) -> bool:
     return False
 
 
-def vietnamese_score(text: str) -> float:
-    """Return the share of words with non-ASCII letters that are valid Vietnamese (1.0 if none)."""
+def _scored_words(text: str) -> list[str]:
+    """Return the words of text that have a non-ASCII letter and a vowel."""
     # Words without a vowel are abbreviations such as SĐT or HĐND and are not scored.
-    words = [
+    return [
         word
         for word in _WORD.findall(unicodedata.normalize("NFC", text).translate(_ETH))
         if not word.isascii() and not _CONSONANTS_ONLY.fullmatch(word)
     ]
+
+
+def vietnamese_score(text: str) -> float:
+    """Return the share of words with non-ASCII letters that are valid Vietnamese (1.0 if none)."""
+    words = _scored_words(text)
     if not words:
         return 1.0
     return sum(is_vietnamese_word(word) for word in words) / len(words)
@@ -208,7 +220,7 @@ def decode_tcvn3(text: str) -> str:
         elif word[0].isalpha():
             others_capitalized.append(word[0].isupper())
 
-    # VN3 has no capital Á, Ấ, Ổ...: in text where every other word is capitalized (a name),
+    # VN3 has no capital Á, Ấ or Ổ. So in text where every other word is capitalized (a name),
     # a word starting with such a letter was meant as a capital ("C«ng ¸n" is "Công Án").
     if others_capitalized and all(others_capitalized):
         for index in lost_capitals:
@@ -235,14 +247,14 @@ def _decode_vni_match(match: re.Match) -> str:
         return _VNI_SINGLES[match.group(3)]
     base, mark = match.group(1), match.group(2)
     quality, tone = _VNI_MARKS[mark]
-    # A circumflex goes only on a, e, o and a breve only on a, and VNI fonts pair a capital
-    # base with the capital mark character; any other pair is not VNI.
+    # A circumflex goes only on a, e, o and a breve only on a. VNI fonts pair a capital base
+    # with the capital mark character. Any other pair is not VNI and is left as it is.
     if (
         (quality == _CIRCUMFLEX and base.lower() not in "aeo")
         or (quality == _BREVE and base.lower() != "a")
         or base.isupper() != mark.isupper()
     ):
-        return _VNI_SINGLES.get(base, base) + _VNI_SINGLES.get(mark, mark)
+        return _VNI_SINGLES.get(base, base) + mark
     return unicodedata.normalize("NFC", _VNI_BASES.get(base, base) + quality + tone)
 
 
@@ -255,19 +267,19 @@ def encode_vni(text: str) -> str:
     """Convert Unicode text to VNI-Windows."""
     encoded = []
     for char in unicodedata.normalize("NFC", text):
+        if char in _VNI_SINGLE_OF:
+            encoded.append(_VNI_SINGLE_OF[char])
+            continue
         decomposed = unicodedata.normalize("NFD", char)
         base, marks = decomposed[0], decomposed[1:]
         tone = next((mark for mark in marks if mark in _TONES), "")
         quality = next((mark for mark in marks if mark in (_CIRCUMFLEX, _BREVE, _HORN)), "")
-        if char in _VNI_SINGLE_OF:
-            encoded.append(_VNI_SINGLE_OF[char])
-            continue
+        # Leave characters that are not Vietnamese vowels, or carry other marks, as they are.
         if base.lower() not in "aeiouy" or len(marks) != bool(tone) + bool(quality):
             encoded.append(char)
             continue
         if quality == _HORN:
-            base = unicodedata.normalize("NFC", base + _HORN)
-            base = _VNI_SINGLE_OF[base]
+            base = _VNI_SINGLE_OF[unicodedata.normalize("NFC", base + _HORN)]
         if quality in (_CIRCUMFLEX, _BREVE):
             marks_in_order = _VNI_CIRCUMFLEX_MARKS if quality == _CIRCUMFLEX else _VNI_BREVE_MARKS
             mark = marks_in_order[_TONES.index(tone) + 1 if tone else 0]
@@ -282,11 +294,12 @@ def encode_vni(text: str) -> str:
 # --- Detection and tone style -------------------------------------------------------------------
 
 def fix_legacy(text: str, *, prefer: str | None = None) -> tuple[str, str | None]:
-    """Decode text that reads as TCVN3 or VNI; return it with the encoding name, else (text, None).
+    """Decode text that reads as TCVN3 or VNI and name the encoding, or return (text, None).
 
     prefer ("tcvn3" or "vni") settles text that decodes to valid Vietnamese both ways, such
-    as "Nhö" (TCVN3 "Nhử", VNI "Như"); pass the result of guess_encoding for the column.
+    as "Nhö" (TCVN3 "Nhử", VNI "Như"). Pass the result of guess_encoding for the column.
     """
+    # NOTE: legacy text that is also valid Unicode Vietnamese ("Tó" for TCVN3 "Tú") is left as it is.
     if text.isascii():
         return text, None
     if vietnamese_score(text) == 1.0 and not _LEGACY_ONLY.intersection(text):
@@ -297,7 +310,10 @@ def fix_legacy(text: str, *, prefer: str | None = None) -> tuple[str, str | None
         candidate = decode(text)
         if candidate == text or _LEGACY_ONLY.intersection(candidate):
             continue
-        if vietnamese_score(candidate) == 1.0:
+        # A decoding counts only if it yields a Vietnamese word of two or more letters, so
+        # that "§12" or "£50" do not turn into "Đ12" or "Ê50".
+        words = _scored_words(candidate)
+        if all(map(is_vietnamese_word, words)) and any(len(word) > 1 for word in words):
             candidates[encoding] = candidate
     if not candidates:
         return text, None
@@ -317,9 +333,9 @@ def _tie_rank(encoding: str, candidate: str) -> tuple[int, int]:
     odd = sum(word not in (word.lower(), word.capitalize(), word.upper()) for word in words)
     if any(word.istitle() for word in words):
         odd += sum(word.isupper() for word in words)
-    # Otherwise VNI: text valid both ways holds only characters that both tables use, and
-    # VNI's ơ, ư, đ (Sôn, Höng) are far more common in names than TCVN3's ụ, ử, ủ.
-    # NOTE: that choice was measured on synthetic encodings of real names, not on real files.
+    # Otherwise VNI, because such text contains only characters both tables use, such as ô
+    # and ö (VNI ơ and ư, TCVN3 ụ and ử). NOTE: the choice rests on synthetic encodings of
+    # about 8,700 real names and addresses (1 wrong decoding against 19 with TCVN3 first).
     return odd, 0 if encoding == "vni" else 1
 
 

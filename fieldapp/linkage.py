@@ -39,6 +39,9 @@ class LinkRow:
     parent: str = ""
     tdp: str = ""
     household: str = ""
+    school: str = ""  # the file of a school list, for pupils
+    kin: frozenset = frozenset()  # folded names of the other members of the row's household
+    kin_phones: frozenset = frozenset()
     exact_name: str = field(init=False)
     folded: str = field(init=False)
     words: list[str] = field(init=False)
@@ -61,7 +64,9 @@ def _name_relation(a: LinkRow, b: LinkRow) -> str:
     if a.exact_name == b.exact_name:
         return "exact"
     if a.folded == b.folded:
-        return "tones"
+        # "An" and "Ân", "Hùng" and "Hưng" are different given names (often twins); a slip in a
+        # middle name ("Thi" for "Thị") is a typing error.
+        return "tones" if a.exact_name.split()[-1:] == b.exact_name.split()[-1:] else "given_tones"
     if len(a.words) < 2 or len(b.words) < 2:
         return "different"
     if a.words[0] != b.words[0] or a.words[-1] != b.words[-1]:
@@ -109,6 +114,14 @@ def _agreements(a: LinkRow, b: LinkRow) -> tuple[int, int]:
         agree += 1
     if a.household and a.household == b.household:
         agree += 1
+    # A pupil is on one school's list; two schools' lists mean two children.
+    if a.school and b.school and a.school != b.school:
+        disagree += 1
+    # A pupil's parent named at school is a member of the pupil's household in a household list.
+    if (a.parent and a.parent in b.kin) or (b.parent and b.parent in a.kin):
+        agree += 1
+    elif (a.phones & b.kin_phones) or (b.phones & a.kin_phones):
+        agree += 1
     return agree, disagree
 
 
@@ -141,8 +154,10 @@ def verdict(a: LinkRow, b: LinkRow) -> tuple[int, str | None]:
 
     births = _birth_relation(a.birth, b.birth)
     agree, disagree = _agreements(a, b)
+    if names == "given_tones":
+        return 0, "same_birth_similar_name" if births == "exact" else None
     if births == "exact":
-        if names == "exact" or (agree and not disagree):
+        if (names == "exact" and not (disagree and not agree)) or (agree and not disagree):
             return MATCH_EXACT, None
         return 0, "same_birth_similar_name"
     if births in ("year", "swapped", "missing") and names in ("exact", "tones"):

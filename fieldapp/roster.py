@@ -24,7 +24,19 @@ def _load_rows(db: sqlite_utils.Database) -> list[dict]:
     return [dict(zip(names, values)) for values in cursor.fetchall()]
 
 
-def _link_row(row: dict) -> LinkRow:
+def _households(rows: list[dict]) -> dict[tuple[str, str], tuple[frozenset, frozenset]]:
+    """Return each household's member names (folded) and phones, keyed by (file, household)."""
+    names, phones = {}, {}
+    for row in rows:
+        if row["household"]:
+            key = (row["file_name"], row["household"])
+            names.setdefault(key, set()).add(fold(row["full_name"]))
+            phones.setdefault(key, set()).update(p for p in (row["phone"], row["parent_phone"]) if p)
+    return {key: (frozenset(names[key]), frozenset(phones[key])) for key in names}
+
+
+def _link_row(row: dict, households: dict) -> LinkRow:
+    kin, kin_phones = households.get((row["file_name"], row["household"]), (frozenset(), frozenset()))
     return LinkRow(
         id=row["id"],
         sheet_key=f"{row['file_name']}|{row['sheet']}",
@@ -38,6 +50,9 @@ def _link_row(row: dict) -> LinkRow:
         parent=fold(row["parent_name"] or ""),
         tdp=row["tdp"] or "",
         household=row["household"] or "",
+        school=row["file_name"] if row["class_name"] else "",
+        kin=kin - {fold(row["full_name"])},
+        kin_phones=kin_phones,
     )
 
 
@@ -54,7 +69,8 @@ def relink(db: sqlite_utils.Database, on: dt.date) -> int:
     """
     rows = _load_rows(db)
     by_id = {row["id"]: row for row in rows}
-    result = link([_link_row(row) for row in rows], decisions(db))
+    households = _households(rows)
+    result = link([_link_row(row, households) for row in rows], decisions(db))
 
     claimed: set[str] = set()
     people, assignments = [], []

@@ -58,6 +58,8 @@ def read_workbook(path: Path, display_name: str | None = None) -> Workbook:
         raise FileProblem(_ole2_problem(path), file=name)
     if head.startswith(b"%PDF"):
         raise FileProblem("file_is_pdf", file=name)
+    if Path(name).suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
+        raise FileProblem("file_not_spreadsheet", file=name)
     return _read_csv(path, name, head)
 
 
@@ -74,8 +76,10 @@ def _ole2_problem(path: Path) -> str:
 
 
 def _read_xlsx(path: Path, name: str) -> Workbook:
+    # A file object, not the path: openpyxl judges paths by their extension, and uploads have none.
     try:
-        book = openpyxl.load_workbook(path, data_only=True)
+        with path.open("rb") as handle:
+            book = openpyxl.load_workbook(handle, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
         raise FileProblem("file_not_spreadsheet", file=name) from error
 
