@@ -141,3 +141,7 @@ def user_add(app, db, username: str, role: str, display_name: str | None, pin: s
     with write(db):
         add_staff(db, username, display_name or username, role, pin)
     click.echo(_("Đã tạo tài khoản '%(u)s' (%(role)s).", u=username, role=role))
+
+
+if __name__ == "__main__":
+    main()

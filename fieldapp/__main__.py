@@ -1,0 +1,5 @@
+"""Run the fieldapp command with python -m fieldapp."""
+
+from .cli import main
+
+main()

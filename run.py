@@ -1,0 +1,62 @@
+"""Set up fieldapp in a local virtual environment and run it: `python run.py demo` or `python run.py test`.
+
+Works the same on Linux and Windows with only Python 3.11+ installed. `test` also installs
+Debian's Chromium for the browser tests when it runs as root on a Debian-like system.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def run(*command: str | Path, **kwargs) -> None:
+    """Run a command, stopping with its exit status if it fails."""
+    print("+", " ".join(str(part) for part in command), flush=True)
+    result = subprocess.run([str(part) for part in command], cwd=ROOT, **kwargs)
+    if result.returncode != 0:
+        sys.exit(result.returncode)
+
+
+def ensure_venv(extras: str) -> None:
+    """Create .venv if needed and install fieldapp into it with the given extras."""
+    if not PYTHON.exists():
+        venv.create(VENV, with_pip=True)
+    run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    run(PYTHON, "-m", "pip", "install", "--quiet", "-e", f".{extras}")
+
+
+def ensure_chromium() -> None:
+    """Install Debian's chromium and chromium-driver for the browser tests if they are missing."""
+    if os.environ.get("CHROMIUM") or shutil.which("chromium") or os.name == "nt":
+        return
+    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        run("apt-get", "update", "-qq")
+        run("apt-get", "install", "-y", "-qq", "chromium", "chromium-driver", env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    else:
+        print("Chromium not found: browser tests will be skipped. Install chromium or set CHROMIUM=/path/to/chrome.")
+
+
+def main() -> None:
+    task = sys.argv[1] if len(sys.argv) > 1 else ""
+    if task == "demo":
+        ensure_venv("")
+        run(PYTHON, "-m", "fieldapp", "serve", "--demo", *sys.argv[2:])
+    elif task == "test":
+        ensure_venv("[test]")
+        ensure_chromium()
+        run(PYTHON, "-m", "pytest", *sys.argv[2:])
+    else:
+        print(__doc__)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""Shared fixtures: a real SQLite data folder per test, the app, and signed-in staff personas."""
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+
+from fieldapp import create_app
+from fieldapp.auth import add_staff
+from fieldapp.db import DATABASE_NAME, connect, write
+
+DATA = Path(__file__).parent / "data"
+SAMPLE = DATA / "ward-3000"
+# The sample ward's lists were written on this date; age groups are counted on it.
+SAMPLE_DATE = dt.date(2025, 10, 15)
+PERSONAS = {
+    "officer": ("site_admin", "2468"),
+    "nurse": ("station", "1357"),
+    "reception": ("reception", "1111"),
+}
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "site"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def app(data_dir: Path):
+    app = create_app({"DATA_DIR": str(data_dir), "TESTING": True})
+    with app.app_context():
+        db = connect(data_dir / DATABASE_NAME)
+        with write(db):
+            for username, (role, pin) in PERSONAS.items():
+                add_staff(db, username, username.title(), role, pin)
+        db.conn.close()
+    return app
+
+
+@pytest.fixture
+def db(app, data_dir: Path):
+    database = connect(data_dir / DATABASE_NAME)
+    yield database
+    database.conn.close()
+
+
+def csrf_token(client, url: str = "/login") -> str:
+    """Return the CSRF token embedded in a page's forms."""
+    page = client.get(url).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def sign_in(client, persona: str) -> None:
+    """Sign a test client in as one of PERSONAS."""
+    _, pin = PERSONAS[persona]
+    response = client.post("/login", data={"username": persona, "pin": pin, "csrf_token": csrf_token(client)})
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+@pytest.fixture
+def officer(app):
+    client = app.test_client()
+    sign_in(client, "officer")
+    client.csrf = csrf_token(client, "/imports/")
+    return client
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
