@@ -183,6 +183,8 @@ def store_file(db: sqlite_utils.Database, item: ParsedFile, on: dt.date) -> str:
         return "unchanged"
 
     file_id = previous[0] if previous else new_id()
+    # Rows whose content is unchanged keep their id, and so their person, across a corrected file.
+    earlier_people = dict(db.execute("SELECT id, person_id FROM source_row WHERE file_id = ?", [file_id]).fetchall())
     if previous:
         db.execute("DELETE FROM population_row WHERE file_id = ?", [file_id])
         db.execute("DELETE FROM source_row WHERE file_id = ?", [file_id])
@@ -203,7 +205,7 @@ def store_file(db: sqlite_utils.Database, item: ParsedFile, on: dt.date) -> str:
     if item.kind == "population":
         db["population_row"].insert_all(_population_rows(item, file_id))
     else:
-        db["source_row"].insert_all(_source_rows(item, file_id), batch_size=500)
+        db["source_row"].insert_all(_source_rows(item, file_id, earlier_people), batch_size=500)
     return "replaced" if previous else "imported"
 
 
@@ -239,7 +241,7 @@ def signature_of(record: Record) -> str:
     return "|".join((fold(record.full_name), birth, record.tdp, record.class_name.lower(), record.cccd or ""))
 
 
-def _source_rows(item: ParsedFile, file_id: str):
+def _source_rows(item: ParsedFile, file_id: str, earlier_people: dict[str, str]):
     seen: Counter = Counter()
     raw_by_row = {(sheet.name, number): values for sheet in item.workbook.sheets for number, values in sheet.rows}
     for sheet, record in item.records:
@@ -274,7 +276,7 @@ def _source_rows(item: ParsedFile, file_id: str):
             "legacy": record.legacy,
             "warnings": json.dumps(record.warnings, ensure_ascii=False),
             "raw": json.dumps([_jsonable(v) for v in raw_by_row.get((sheet, record.row), [])], ensure_ascii=False),
-            "person_id": None,
+            "person_id": earlier_people.get(row_id),
         }
 
 

@@ -200,7 +200,7 @@ def link(rows: list[LinkRow], decisions: dict[tuple[str, str], str] | None = Non
     """Group rows into people; officer decisions keyed by sorted signature pairs override the rules."""
     decisions = decisions or {}
     scored: dict[tuple[int, int], tuple[int, str | None]] = {}
-    for i, j in _blocks(rows):
+    for i, j in [*_blocks(rows), *_decided_pairs(rows, decisions)]:
         if (i, j) in scored:
             continue
         pair = tuple(sorted((rows[i].signature, rows[j].signature)))
@@ -247,6 +247,17 @@ def link(rows: list[LinkRow], decisions: dict[tuple[str, str], str] | None = Non
             review.append((rows[i].id, rows[j].id, reason))
     clusters = [[rows[i].id for i in group] for group in members.values()]
     return LinkResult(clusters, review)
+
+
+def _decided_pairs(rows: list[LinkRow], decisions: dict):
+    """Yield the row pairs an officer decided on, which blocking might not bring together."""
+    by_signature = defaultdict(list)
+    for index, row in enumerate(rows):
+        by_signature[row.signature].append(index)
+    for first, second in decisions:
+        for i in by_signature.get(first, []):
+            for j in by_signature.get(second, []):
+                yield min(i, j), max(i, j)
 
 
 def _decided_apart(rows: list[LinkRow], pair: tuple[int, int], decisions: dict) -> bool:

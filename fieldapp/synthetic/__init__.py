@@ -11,8 +11,8 @@ from fieldapp.synthetic.ward import WardBuilder, apply_variants, assign_groups
 
 __all__ = ["MIN_RESIDENTS", "generate"]
 
-# Below about 15 residents a ward may have no school-age child for its twin pair and comes out
-# one resident short, and a ward of 1 has no residents left at all. 100 keeps a margin.
+# A ward under about 15 residents can lack a school-age child for its twin pair, so it comes out
+# one resident short, and a ward of 1 resident ends up empty. 100 leaves a wide margin.
 MIN_RESIDENTS = 100
 
 
