@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from . import auth
 from .db import get_db, write
 from .roster import decide, roster_date
+from .text import sort_key_text
 from .web import render
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -26,7 +27,7 @@ def _pairs(db) -> list[dict]:
     pairs = []
     for row_a, row_b, reason in db.execute("SELECT row_a, row_b, reason FROM review_pair ORDER BY rowid").fetchall():
         pairs.append({"a": by_id[row_a], "b": by_id[row_b], "reason": reason})
-    return pairs
+    return sorted(pairs, key=lambda pair: (sort_key_text(pair["a"]["full_name"]), pair["a"]["birth_date"] or ""))
 
 
 @bp.get("/")
