@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
-from .legacy import fix_legacy
+from .legacy import decode_tcvn3, decode_vni, fix_legacy, guess_encoding, is_vietnamese_word
 from .spreadsheet import Sheet
 from .text import clean, fold
 
@@ -133,7 +133,7 @@ def detect_layout(sheet: Sheet) -> Layout | None:
 
 def _layout_at(sheet: Sheet, position: int) -> Layout:
     number, values = sheet.rows[position]
-    headers = [clean(fix_legacy(clean(value))[0]) for value in values]
+    headers = _decoded_headers([clean(value) for value in values])
     mapping: dict[int, str] = {}
     for index, header in enumerate(headers):
         name = field_for_header(header)
@@ -165,6 +165,21 @@ def _layout_at(sheet: Sheet, position: int) -> Layout:
         clean(fix_legacy(clean(value))[0]) for _, row in sheet.rows[:position] for value in row if clean(value)
     )
     return Layout(number, data_start, headers, mapping, title=title)
+
+
+def _decoded_headers(cells: list[str]) -> list[str]:
+    """Decode a header row as a whole: in a TCVN3 row, "Ghi chó" is "Ghi chú" though "chó" is a word too."""
+    encoding = guess_encoding(cells)
+    decoders = {"tcvn3": decode_tcvn3, "vni": decode_vni}
+    headers = []
+    for cell in cells:
+        fixed, found = fix_legacy(cell)
+        if encoding and not found:
+            candidate = decoders[encoding](cell)
+            if all(is_vietnamese_word(word) for word in re.findall(r"[^\W\d_]+", candidate)):
+                fixed = candidate
+        headers.append(fixed)
+    return headers
 
 
 def apply_override(layout: Layout, override: dict[int, str | None]) -> Layout:

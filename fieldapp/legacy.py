@@ -12,6 +12,7 @@ do not have them. VNI-Windows follows vni.h of xvnkb and charsets.ts of the npm 
 vietnamese-conversion (github.com/duydev/vietnamese-conversion), which agree.
 """
 
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -149,6 +150,8 @@ def _is_valid_parse(onset: str, cluster: str, coda: str, tone: tuple[int, str] |
     return True
 
 
+# Names and addresses repeat across a ward's lists, so the same words and cells come back often.
+@functools.lru_cache(maxsize=100_000)
 def is_vietnamese_word(word: str) -> bool:
     """Check whether a word is a plausible Vietnamese syllable in either tone-placement style."""
     if not word or not word.isalpha():
@@ -293,6 +296,7 @@ def encode_vni(text: str) -> str:
 
 # --- Detection and tone style -------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=100_000)
 def fix_legacy(text: str, *, prefer: str | None = None) -> tuple[str, str | None]:
     """Decode text that reads as TCVN3 or VNI and name the encoding, or return (text, None).
 
