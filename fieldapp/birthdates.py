@@ -96,8 +96,9 @@ def parse_birth_date(value: object, on: dt.date, century_hint: int | None = None
 
 
 def _from_number(number: float, on: dt.date) -> BirthDate:
-    if number.is_integer() and on.year - _OLDEST_AGE <= number <= on.year:
-        return BirthDate(int(number))
+    # 1800-2100 is a year typed as a number; such Excel serials would be births in 1904-1905.
+    if number.is_integer() and 1800 <= number <= 2100:
+        return _checked(BirthDate(int(number)), on)
     if 1 <= number < 100000:
         day = _EXCEL_EPOCH + dt.timedelta(days=int(number))
         return _checked(BirthDate(day.year, day.month, day.day), on)
@@ -140,6 +141,8 @@ def _full_year(two_digits: int, on: dt.date, century_hint: int | None) -> int:
 
 
 def _checked(date: BirthDate, on: dt.date) -> BirthDate:
+    if date.month == 0 or date.day == 0:
+        raise BirthDateError(date.iso())
     try:
         dt.date(date.year, date.month or 1, date.day or 1)
     except ValueError as error:

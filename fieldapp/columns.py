@@ -124,7 +124,9 @@ def detect_layout(sheet: Sheet) -> Layout | None:
         named = {name for name in fields if name and name not in ("male_mark", "female_mark")}
         has_name = "full_name" in named or "given_name" in named
         score = len(named) + (2 if has_name else 0)
-        if has_name and score > best_score:
+        # Three known columns make a header even without a name column, so the file gets
+        # the clearer "no name column" message rather than "no header".
+        if (has_name or len(named) >= 3) and score > best_score:
             best, best_score = position, score
     if best is None:
         return None
@@ -176,7 +178,8 @@ def _decoded_headers(cells: list[str]) -> list[str]:
         fixed, found = fix_legacy(cell)
         if encoding and not found:
             candidate = decoders[encoding](cell)
-            if all(is_vietnamese_word(word) for word in re.findall(r"[^\W\d_]+", candidate)):
+            words = re.findall(r"[^\W\d_]+", candidate)
+            if all(is_vietnamese_word(word) for word in words) or field_for_header(candidate):
                 fixed = candidate
         headers.append(fixed)
     return headers

@@ -46,11 +46,15 @@ def clean_id_number(value: object) -> IdNumber:
     digits = _digits(value)
     if len(digits) == 11:
         return IdNumber(cccd="0" + digits, notes=["cccd_zero_restored"])
+    # Hà Nội to Bắc Kạn (001-009) lose two zeros when the number is stored as a number.
+    if len(digits) == 10 and f"00{digits[0]}" in province_codes() and digits[1] in "012345":
+        return IdNumber(cccd="00" + digits, notes=["cccd_zero_restored"])
     if len(digits) == 12:
         return IdNumber(cccd=digits)
     if len(digits) == 9:
         return IdNumber(cmnd=digits)
-    return IdNumber(invalid=str(value).strip())
+    shown = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value).strip()
+    return IdNumber(invalid=shown)
 
 
 def century_of(cccd: str) -> int | None:
@@ -94,7 +98,8 @@ def clean_phone(value: object) -> tuple[str | None, bool]:
 
     digits = _digits(value)
     if digits.startswith("84") and len(digits) in (11, 12):
-        digits = "0" + digits[2:]
+        # "+84 0912 345 678": some people keep the 0 after the country code.
+        digits = digits[2:] if digits[2] == "0" else "0" + digits[2:]
     elif len(digits) in (9, 10) and not digits.startswith("0"):
         digits = "0" + digits
 

@@ -3,6 +3,7 @@
 import datetime as dt
 import json
 import secrets
+import time
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, redirect, request, url_for
@@ -16,6 +17,8 @@ from .importer import PREVIEW_ROWS, import_files, parse_file
 from .web import render
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
+# A previewed upload waits this long for its import before it is deleted.
+UPLOAD_LIFETIME_SECONDS = 24 * 3600
 
 
 def _uploads() -> Path:
@@ -39,15 +42,30 @@ def remembered_overrides(db) -> dict[str, dict[int, str | None]]:
     return {signature: {int(k): v for k, v in json.loads(mapping).items()} for signature, mapping in rows}
 
 
-@bp.get("/")
-def index():
-    files = get_db().execute(
+def _imported_files() -> list[dict]:
+    rows = get_db().execute(
         "SELECT id, name, kind, list_group, imported_at, report FROM source_file ORDER BY imported_at DESC"
     ).fetchall()
-    listed = [
-        {"id": f[0], "name": f[1], "kind": f[2], "group": f[3], "at": f[4], "report": json.loads(f[5])} for f in files
-    ]
-    return render("imports/index.html", files=listed, groups=GROUPS)
+    return [{"id": f[0], "name": f[1], "kind": f[2], "group": f[3], "at": f[4], "report": json.loads(f[5])} for f in rows]
+
+
+def _discard(token: str) -> None:
+    """Delete an upload and its note: a list holds personal data and must not linger."""
+    (_uploads() / token).unlink(missing_ok=True)
+    (_uploads() / f"{token}.json").unlink(missing_ok=True)
+
+
+def _discard_stale() -> None:
+    """Delete uploads previewed but never imported, once they are a day old."""
+    cutoff = time.time() - UPLOAD_LIFETIME_SECONDS
+    for path in _uploads().iterdir():
+        if path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+
+
+@bp.get("/")
+def index():
+    return render("imports/index.html", files=_imported_files(), groups=GROUPS)
 
 
 @bp.post("/preview")
@@ -55,6 +73,7 @@ def preview():
     upload = request.files.get("file")
     token = request.form.get("token", "")
     if upload and upload.filename:
+        _discard_stale()
         token = secrets.token_hex(16)
         upload.save(_uploads() / token)
         name = Path(upload.filename).name
@@ -70,8 +89,9 @@ def preview():
     try:
         parsed = parse_file(path, dt.date.today(), group if group in GROUPS else None, kind, name, overrides)
     except FieldappError as error:
-        return render("imports/index.html", "imports/_problem_card.html", status=error.status, files=[], groups=GROUPS,
-                      problem=error, file_name=name)
+        _discard(token)
+        return render("imports/index.html", "imports/_problem_card.html", status=error.status,
+                      files=_imported_files(), groups=GROUPS, problem=error, file_name=name)
     return render("imports/preview.html", parsed=parsed, token=token, kind=kind, fields=FIELDS, groups=GROUPS,
                   preview_rows=PREVIEW_ROWS, message=render_message)
 
@@ -112,8 +132,7 @@ def confirm():
                 )
         auth.audit(db, "import_file", detail={"status": parsed[0].status, "rows": len(parsed[0].records)})
 
-    path.unlink(missing_ok=True)
-    (_uploads() / f"{token}.json").unlink(missing_ok=True)
+    _discard(token)
     file_id = db.execute("SELECT id FROM source_file WHERE name = ?", [name]).fetchone()[0]
     return redirect(url_for("imports.report", file_id=file_id, status=parsed[0].status))
 

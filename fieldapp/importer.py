@@ -14,7 +14,7 @@ from .columns import Layout, apply_override, detect_layout, has_name_column
 from .db import new_id, now, write
 from .errors import FileProblem
 from .groups import format_groups, guess_list_group
-from .records import Context, Record, RowProblem, build_record, is_blank
+from .records import FOOTER, Context, Record, RowProblem, build_record, is_blank
 from .spreadsheet import Workbook, read_workbook
 from .text import clean, fold
 
@@ -126,13 +126,20 @@ def _clean_sheet(sheet, layout: Layout, file_name: str, on: dt.date, list_group:
 
     result = SheetResult(sheet.name, layout, sex_convention=convention)
     household = ""
+    after_footer = False
     for number, values in data_rows:
         if is_blank(values):
             continue
         built = build_record(number, values, layout.mapping, context)
-        if isinstance(built, RowProblem):
-            result.problems.append(built)
+        if built == FOOTER:
+            after_footer = True
+        elif isinstance(built, RowProblem):
+            if not after_footer:
+                result.problems.append(built)
         elif built is not None:
+            # Under a totals or signature line, a bare name is the signer, not a person to invite.
+            if after_footer and not (built.birth or built.cccd or built.cmnd or built.phone):
+                continue
             household = _household(built, household, sheet.name)
             result.records.append(built)
     return result

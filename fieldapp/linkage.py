@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 from .birthdates import BirthDate
-from .text import fold, modern_tones
+from .text import clean, fold, modern_tones
 
 MATCH_CCCD, MATCH_EXACT, MATCH_CONTEXT = 3, 2, 1
 # A block bigger than this (a very common name with no birth year) yields review noise, not links.
@@ -47,7 +47,7 @@ class LinkRow:
     words: list[str] = field(init=False)
 
     def __post_init__(self):
-        self.exact_name = modern_tones(self.name).lower()
+        self.exact_name = modern_tones(clean(self.name)).lower()
         self.folded = fold(self.exact_name)
         self.words = self.folded.split()
 

@@ -19,9 +19,12 @@ _MARK = {"x", "v", "1", "✓", "✔", "*"}
 _PLACEHOLDER = re.compile(r"^(con (ba|chi|co|ong|anh|cua)|be (trai|gai)|chua (dat|co) ten|so sinh)\b")
 # Footer lines under a list: signatures, dates and totals, never people.
 _FOOTER = re.compile(
-    r"^(tong|cong|nguoi lap|lap bieu|xac nhan|to truong|hieu truong|truong (tram|khu|thon)|ky ten|"
-    r"giam doc|can bo|ngay \d|\.\.\.|tm\b|t/m\b)"
+    r"^(tong cong|tong so|tong\s*:|cong\s*:|nguoi lap|lap bieu|xac nhan|to truong|hieu truong|truong tram|"
+    r"ky ten|ky,? ghi ro|giam doc|can bo|tm\.?\s|t/m\s|ngay \d|[.\-_ ]{3,}$)"
 )
+# "Hải Phòng, ngày 15 tháng 10 năm 2025" above the signatures.
+_DATE_LINE = re.compile(r"\bngay\s+\d{1,2}\s+thang\s+\d{1,2}")
+FOOTER = "footer"
 _TDP_IN_TEXT = re.compile(r"\b(?:to dan pho|tdp|to)\s*(?:so\s*)?0*(\d{1,3})\b")
 _CLASS_IN_TEXT = re.compile(r"\blop\s+([0-9]{1,2}\s*[a-z0-9]{0,3}|(?:be|nho|lon|choi|mam|chồi)\s+[a-z0-9]{1,2})\b")
 
@@ -95,8 +98,14 @@ def sex_from_text(text: str, convention: str) -> str | None:
     return SEX_CODES[convention].get(text)
 
 
-def build_record(number: int, values: list[object], mapping: dict[int, str], context: Context) -> Record | RowProblem | None:
-    """Clean one row; return None for a row to skip silently (blank, totals, signatures)."""
+def is_footer(values: list[object]) -> bool:
+    """True for a totals, date or signature line under a list."""
+    texts = [fold(clean(value)) for value in values if isinstance(value, str) and clean(value)]
+    return any(_FOOTER.match(text) or _DATE_LINE.search(text) for text in texts)
+
+
+def build_record(number: int, values: list[object], mapping: dict[int, str], context: Context) -> Record | RowProblem | str | None:
+    """Clean one row; return None for a row with nothing mapped and FOOTER for totals and signatures."""
     cells: dict[str, list[object]] = {}
     for index, name in mapping.items():
         if index < len(values) and clean(values[index]) != "":
@@ -104,15 +113,15 @@ def build_record(number: int, values: list[object], mapping: dict[int, str], con
     if not cells:
         return None
 
+    if is_footer(values) and not cells.keys() & {"cccd", "phone"}:
+        return FOOTER
+
     record = Record(row=number, full_name="")
     name = _name(cells, record)
     if not name:
-        first = next((clean(value) for value in values if clean(value)), "")
-        if _FOOTER.match(fold(first)) or set(cells) <= {"notes", "household"}:
+        if set(cells) <= {"notes", "household"}:
             return None
         return RowProblem(number, "row_no_name")
-    if _FOOTER.match(fold(name)) and not cells.keys() & {"birth_date", "cccd", "sex"}:
-        return None
     record.full_name = name
 
     ids = clean_id_number(cells.get("cccd", [None])[0])

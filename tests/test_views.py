@@ -15,6 +15,7 @@ from fieldapp.crosscheck import disagreements
 from fieldapp.exports import crosscheck_rows, people_rows
 from fieldapp.importer import import_files
 from fieldapp.text import fold
+from fieldapp.web import birth_filter
 
 TCVN3_LIST = SAMPLE / "tdp-07-tcvn3.xlsx"
 POPULATION = SAMPLE / "cong-an-dan-cu.csv"
@@ -45,7 +46,7 @@ class FormFields(HTMLParser):
         elif tag == "select":
             self.select = attributes["name"]
         elif tag == "option" and self.select:
-            # The first option is the default; a later one marked selected replaces it.
+            # The first option is the default, and a later option marked selected replaces it.
             if self.select not in self.fields or "selected" in attributes:
                 self.fields[self.select] = attributes.get("value") or ""
 
@@ -78,11 +79,14 @@ def table_count(db, table: str) -> int:
     return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
-def write_list(path: Path, rows: list[list[object]]) -> Path:
-    """Write a one-sheet .xlsx list with a header row and return its path."""
+LIST_HEADERS = ["STT", "Họ và tên", "Ngày sinh", "Giới tính", "Địa chỉ"]
+
+
+def write_list(path: Path, rows: list[list[object]], headers: list[str] = LIST_HEADERS) -> Path:
+    """Write a one-sheet .xlsx list with a header row and numbered rows; return its path."""
     book = openpyxl.Workbook()
     sheet = book.active
-    sheet.append(["STT", "Họ và tên", "Ngày sinh", "Giới tính", "Địa chỉ"])
+    sheet.append(headers)
     for number, row in enumerate(rows, start=1):
         sheet.append([number, *row])
     book.save(path)
@@ -368,16 +372,20 @@ def test_ignored_column_is_remembered(officer, db, tmp_path):
 
 
 def test_mapped_column_is_remembered(officer, db, tmp_path):
-    page = preview(officer, TCVN3_LIST).get_data(as_text=True)
-    notes = column_index(page, "Ghi chó")
-    confirm(officer, page, **{notes: "notes"})
-    copy = shutil.copy(TCVN3_LIST, tmp_path / "tdp-07-ban-sua.xlsx")
+    headers = ["STT", "Họ và tên", "Ngày sinh", "Khu vực"]
+    first = write_list(tmp_path / "dot-1.xlsx", [["Trần Văn Bình", "1950", "5"]], headers)
+    page = preview(officer, first).get_data(as_text=True)
+    area = column_index(page, "Khu vực")
+    unmapped = selected_field(page, area)
+    confirm(officer, page, **{area: "tdp"})
+    second = write_list(tmp_path / "dot-2.xlsx", [["Lê Thị Hoa", "1961", "6"]], headers)
 
-    second = preview(officer, Path(copy)).get_data(as_text=True)
+    again = preview(officer, second).get_data(as_text=True)
 
-    assert selected_field(second, notes) == "notes"
-    stored = db.execute("SELECT mapping FROM column_mapping").fetchone()[0]
-    assert '"7": "notes"' in stored
+    assert unmapped == ""
+    assert selected_field(again, area) == "tdp"
+    assert db.execute("SELECT tdp FROM source_row").fetchall() == [("5",)]
+    assert table_count(db, "column_mapping") == 1
 
 
 def test_uncorrected_import_saves_no_mapping(officer, db):
@@ -388,7 +396,6 @@ def test_uncorrected_import_saves_no_mapping(officer, db):
     assert table_count(db, "column_mapping") == 0
 
 
-@pytest.mark.xfail(strict=True, reason="fieldapp decodes TCVN3 header cells one by one, so 'Ghi chú' stays 'Ghi chó' and is not mapped to notes")
 def test_tcvn3_notes_header_is_decoded(officer, db):
     response = preview(officer, TCVN3_LIST)
 
@@ -437,12 +444,35 @@ def test_bad_upload_htmx_returns_problem_card(officer, db, tmp_path):
     assert table_count(db, "source_file") == 0
 
 
+def test_bad_upload_still_lists_imported_files(officer, db, tmp_path):
+    confirm(officer, preview(officer, TCVN3_LIST).get_data(as_text=True))
+    bad = tmp_path / "giay-moi.xlsx"
+    bad.write_bytes(b"%PDF-1.4\n")
+
+    response = preview(officer, bad)
+
+    page = response.get_data(as_text=True)
+    assert table_count(db, "source_file") == 1
+    assert "Chưa nhập tệp nào." not in page
+    assert "<strong>tdp-07-tcvn3.xlsx</strong>" in page
+
+
+def test_bad_upload_leaves_no_file(officer, db, data_dir, tmp_path):
+    bad = tmp_path / "giay-moi.xlsx"
+    bad.write_bytes(b"%PDF-1.4\n")
+
+    response = preview(officer, bad)
+
+    assert response.status_code == 422
+    assert list((data_dir / "uploads").iterdir()) == []
+
+
 # Review pairs.
 
 
 @pytest.fixture
 def review_case(db, tmp_path):
-    """Two lists naming Trần Văn Bình born in 1950, one with the full date; nothing else agrees."""
+    """Two lists naming Trần Văn Bình born in 1950, one with the full date. Nothing else agrees."""
     first = write_list(tmp_path / "bao-tro.xlsx", [["Trần Văn Bình", "1950", "Nam", "Số 3 Lê Lợi"]])
     second = write_list(tmp_path / "ho-ngheo.xlsx", [["Trần Văn Bình", "12/03/1950", "Nam", "Số 9 Trần Phú"]])
     import_files(db, [first, second], SAMPLE_DATE)
@@ -493,6 +523,7 @@ def test_review_decision_via_htmx_returns_list(officer, db, review_case):
     assert response.status_code == 200
     assert "<html" not in page
     assert "Không còn cặp nào cần xem xét." in page
+    assert db.execute("SELECT decision FROM link_decision").fetchall() == [("different",)]
     assert person_of(db, row_a) != person_of(db, row_b)
 
 
@@ -559,11 +590,12 @@ def test_crosscheck_row_shows_both_values(officer, crosschecked):
     item = page.split(f'href="/roster/{row["person_id"]}"', 1)[1].split("</li>", 1)[0]
     assert row["cccd"] in item
     assert f"<td>{html.escape(row['population_name'])}</td>" in item
-    assert person_birth == row["birth_date"]
+    assert f"<td>{birth_filter(person_birth)}</td>" in item
+    assert f"<td>{birth_filter(row['population_birth_date'])}</td>" in item
     assert 'class="differs"' in item
 
 
-def test_crosscheck_export_matches_page(officer, crosschecked):
+def test_crosscheck_export_matches_rows(officer, crosschecked):
     expected = [["" if value is None else value for value in row] for row in crosscheck_rows(crosschecked)]
 
     response = officer.get("/crosscheck/export.xlsx")
@@ -588,11 +620,12 @@ def test_crosscheck_without_population_says_so(officer, sample_roster):
 def test_language_switch_sets_html_lang(officer, db):
     response = officer.post("/lang", data={"lang": "en", "csrf_token": officer.csrf})
 
-    page = officer.get("/roster/")
+    roster = officer.get("/roster/")
     assert response.status_code == 302
-    assert page.status_code == 200
-    assert '<html lang="en">' in page.get_data(as_text=True)
-    assert ">Tiếng Việt</button>" in page.get_data(as_text=True)
+    assert roster.status_code == 200
+    assert '<html lang="en">' in roster.get_data(as_text=True)
+    assert ">Tiếng Việt</button>" in roster.get_data(as_text=True)
+    assert "<h1>Roster of invited people</h1>" in roster.get_data(as_text=True)
 
 
 def test_unknown_language_falls_back_to_vietnamese(officer, db):
@@ -601,6 +634,7 @@ def test_unknown_language_falls_back_to_vietnamese(officer, db):
     page = officer.get("/roster/").get_data(as_text=True)
 
     assert '<html lang="vi">' in page
+    assert "<h1>Danh sách người được mời</h1>" in page
 
 
 def test_english_preview_still_renders(officer, db):
@@ -611,5 +645,6 @@ def test_english_preview_still_renders(officer, db):
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert '<html lang="en">' in page
+    assert "Header row: row 3." in page
     assert "Nguyễn Lâm Tường" in page
     assert table_count(db, "source_file") == 0

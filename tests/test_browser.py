@@ -1,0 +1,253 @@
+"""The site in Debian's Chromium at phone size: sign in, upload a TCVN3 list, import it, search the roster.
+
+The server runs as `python -m fieldapp.cli serve` on 127.0.0.1. Set CHROMIUM to use another
+Chromium binary, and FIELDAPP_SCREENSHOTS=DIR to keep copies of the screenshots in DIR.
+"""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import openpyxl
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from conftest import SAMPLE
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"Chromium not found at {CHROMIUM}; install it (apt-get install chromium) or set CHROMIUM", allow_module_level=True)
+
+TCVN3_LIST = SAMPLE / "tdp-07-tcvn3.xlsx"
+PHONE_WIDTH, PHONE_HEIGHT = 360, 740
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+SERVER_START_SECONDS = 20
+FIELDAPP_SCRIPT = Path(sys.executable).parent / "fieldapp"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, server: subprocess.Popen, log: Path) -> None:
+    """Wait until the server accepts connections. Fail with its output if it exits or never listens."""
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"fieldapp serve exited with code {server.returncode}:\n{log.read_text(errors='replace')}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    pytest.fail(f"fieldapp serve did not listen on port {port} within {SERVER_START_SECONDS} s:\n{log.read_text(errors='replace')}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """Start `fieldapp serve` on a free port with one site_admin account; yield its URL and data folder."""
+    folder = tmp_path_factory.mktemp("browser")
+    data_dir = folder / "site"
+    log = folder / "server.log"
+    added = subprocess.run(
+        [str(FIELDAPP_SCRIPT), "user", "add", "--data-dir", str(data_dir), "officer", "--role", "site_admin", "--pin", "2468"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert added.returncode == 0, added.stderr
+
+    port = free_port()
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "fieldapp.cli", "serve", "--data-dir", str(data_dir), "--host", "127.0.0.1", "--port", str(port)],
+            stdout=output, stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for_port(port, server, log)
+        yield SimpleNamespace(url=f"http://127.0.0.1:{port}", data_dir=data_dir)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def record_console_error(page: Page, message) -> None:
+    """Record a console error, except the 404 for /favicon.ico that Chromium requests because the site has no icon."""
+    url = message.location.get("url", "")
+    if message.type == "error" and not url.endswith("/favicon.ico"):
+        page.errors.append(f"{message.text} ({url})")
+
+
+@pytest.fixture
+def page(browser, server):
+    """A phone-sized Vietnamese page that records console errors in page.errors."""
+    context = browser.new_context(viewport={"width": PHONE_WIDTH, "height": PHONE_HEIGHT}, locale="vi-VN", base_url=server.url)
+    phone = context.new_page()
+    phone.errors = []
+    phone.on("console", lambda message: record_console_error(phone, message))
+    phone.on("pageerror", lambda error: phone.errors.append(str(error)))
+    yield phone
+    context.close()
+
+
+def screenshot(page: Page, tmp_path: Path, name: str) -> None:
+    """Save a full-page screenshot under tmp_path, and into FIELDAPP_SCREENSHOTS when it is set."""
+    path = tmp_path / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    extra = os.environ.get("FIELDAPP_SCREENSHOTS")
+    if extra:
+        Path(extra).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(extra) / path.name)
+
+
+def page_width(page: Page) -> int:
+    """Return the document's scroll width; tables inside .scroll containers scroll on their own."""
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def sign_in(page: Page) -> None:
+    page.goto("/")
+    page.get_by_label("Tên đăng nhập").fill("officer")
+    page.get_by_label("Mã PIN").fill("2468")
+    page.get_by_role("button", name="Đăng nhập").click()
+    expect(page.get_by_role("heading", name="Danh sách người được mời")).to_be_visible()
+
+
+def test_import_and_search_on_phone(page, tmp_path):
+    sign_in(page)
+    screenshot(page, tmp_path, "1-roster-empty")
+    assert page_width(page) <= PHONE_WIDTH + 1
+
+    page.get_by_role("link", name="Nhập danh sách").click()
+    page.locator("input[name=file]").set_input_files(str(TCVN3_LIST))
+    page.get_by_role("button", name="Xem trước").click()
+
+    expect(page.get_by_role("heading", name="Xem trước: tdp-07-tcvn3.xlsx")).to_be_visible()
+    expect(page.get_by_text("Dòng tiêu đề: dòng 3.")).to_be_visible()
+    expect(page.locator("table.mapping select")).to_have_count(8)
+    expect(page.get_by_label("Cột Họ tên dùng làm")).to_have_value("full_name")
+    expect(page.locator("table.rows").get_by_text("Nguyễn Lâm Tường")).to_be_visible()
+    expect(page.get_by_text("28 dòng được chuyển từ mã TCVN3/VNI sang Unicode.")).to_be_visible()
+    screenshot(page, tmp_path, "2-preview")
+    assert page_width(page) <= PHONE_WIDTH + 1
+
+    page.locator("form.stack .actions").get_by_role("button", name="Nhập danh sách").click()
+
+    expect(page.get_by_text("Đã nhập xong.")).to_be_visible()
+    expect(page.get_by_text("30 dòng đã nhập.")).to_be_visible()
+    screenshot(page, tmp_path, "3-report")
+    assert page_width(page) <= PHONE_WIDTH + 1
+
+    page.get_by_role("link", name="Danh sách", exact=True).click()
+    expect(page.locator("#people li")).to_have_count(30)
+    address = page.url
+    with page.expect_request(lambda request: "q=" in request.url and request.headers.get("hx-request") == "true"):
+        page.locator("#q").press_sequentially("nguyen lam tuong", delay=30)
+
+    expect(page.locator("#people li")).to_have_count(1)
+    expect(page.locator("#people strong")).to_have_text("Nguyễn Lâm Tường")
+    assert page.url == address
+    screenshot(page, tmp_path, "4-roster-search")
+    assert page_width(page) <= PHONE_WIDTH + 1
+    assert page.errors == []
+
+
+def test_bad_upload_shows_vietnamese_error(page, tmp_path):
+    sign_in(page)
+    page.get_by_role("link", name="Nhập danh sách").click()
+
+    page.locator("input[name=file]").set_input_files(
+        {"name": "giay-moi.xlsx", "mimeType": "application/octet-stream", "buffer": b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"}
+    )
+    page.get_by_role("button", name="Xem trước").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("Tệp giay-moi.xlsx là tệp PDF, không phải bảng tính.")
+    expect(page.get_by_text("Chưa ghi gì vào danh sách.")).to_be_visible()
+    screenshot(page, tmp_path, "5-bad-upload")
+    assert page_width(page) <= PHONE_WIDTH + 1
+    # The rejected upload's page itself arrives with status 422, which Chromium logs as an error.
+    unexpected = [error for error in page.errors if "status of 422" not in error]
+    assert unexpected == []
+
+
+def test_language_switch_marks_page_english(page, tmp_path):
+    sign_in(page)
+
+    page.get_by_role("button", name="English").click()
+
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("button", name="Tiếng Việt")).to_be_visible()
+    expect(page.get_by_role("heading", name="Roster of invited people")).to_be_visible()
+    assert re.search(r"/roster/$", page.url)
+    screenshot(page, tmp_path, "9-english-roster")
+    assert page_width(page) <= PHONE_WIDTH + 1
+
+
+def import_with_cli(data_dir: Path, files: list[Path], *options: str) -> None:
+    """Import files into the running server's data folder with `fieldapp import`."""
+    command = [str(FIELDAPP_SCRIPT), "import", "--data-dir", str(data_dir), "--as-of", "2025-10-15", *options, *map(str, files)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
+def write_list(path: Path, name: str, birth: str, address: str) -> Path:
+    book = openpyxl.Workbook()
+    book.active.append(["STT", "Họ và tên", "Ngày sinh", "Giới tính", "Địa chỉ"])
+    book.active.append([1, name, birth, "Nam", address])
+    book.save(path)
+    return path
+
+
+# This test fills the shared server with the whole sample ward, so it runs after the import test.
+def test_review_and_crosscheck_fit_phone(page, server, tmp_path):
+    population = SAMPLE / "cong-an-dan-cu.csv"
+    lists = sorted(path for path in SAMPLE.glob("*.*") if path != population)
+    pair = [
+        write_list(tmp_path / "bao-tro-bo-sung.xlsx", "Trần Văn Bình", "1950", "Số 3 Lê Lợi"),
+        write_list(tmp_path / "ho-ngheo-bo-sung.xlsx", "Trần Văn Bình", "12/03/1950", "Số 9 Trần Phú"),
+    ]
+    import_with_cli(server.data_dir, [*lists, *pair])
+    import_with_cli(server.data_dir, [population], "--population")
+    sign_in(page)
+
+    page.get_by_role("link", name="Cần xem xét", exact=True).click()
+    expect(page.locator("ol.pairs > li").first).to_contain_text("Trần Văn Bình")
+    screenshot(page, tmp_path, "6-review")
+    assert page_width(page) <= PHONE_WIDTH + 1
+
+    page.goto("/crosscheck/")
+    expect(page.locator("ol.people > li").first).to_be_visible()
+    screenshot(page, tmp_path, "7-crosscheck")
+    assert page_width(page) <= PHONE_WIDTH + 1
+
+    page.goto("/roster/")
+    everyone = page.locator("#people > p.muted").text_content()
+    page.locator("#group").select_option("7")
+    expect(page.locator("#people > p.muted")).not_to_have_text(everyone)
+    expect(page.locator("#people li")).to_have_count(page.locator("#people li:has(abbr:text-is('N7'))").count())
+    screenshot(page, tmp_path, "8-roster-group")
+    assert page_width(page) <= PHONE_WIDTH + 1
+    assert page.errors == []
