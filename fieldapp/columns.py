@@ -106,6 +106,20 @@ def header_key(text: object) -> str:
 def field_for_header(text: object) -> str | None:
     """Return the roster field a header names, or None."""
     key = header_key(text)
+    found = _field_for_key(key)
+    if found or not key:
+        return found
+
+    # Short legacy headers escape detection: "S§T" has no vowel and "Líp" is a word too.
+    # Trying the decodings only when nothing else matched keeps real headers as they are.
+    for decode in (decode_tcvn3, decode_vni):
+        found = _field_for_key(header_key(decode(clean(text))))
+        if found:
+            return found
+    return None
+
+
+def _field_for_key(key: str) -> str | None:
     if not key:
         return None
     if key in _EXACT:

@@ -102,10 +102,6 @@ def test_legacy_header_maps_to_field(header, field):
     assert result == field
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fix_legacy leaves these undecoded because 'S§T' has no vowel and 'Líp', 'Ghi chó' already read as Vietnamese",
-)
 @pytest.mark.parametrize(
     ("header", "field"),
     [
