@@ -83,7 +83,7 @@ _HEADER_SEARCH_ROWS = 30
 
 @dataclass
 class Layout:
-    """Where a sheet's header is, which field each column feeds, and the title text above it."""
+    """A sheet's header position, the field each column feeds, and the title text above the header."""
 
     header_row: int
     data_start: int

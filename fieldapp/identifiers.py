@@ -53,8 +53,8 @@ def clean_id_number(value: object) -> IdNumber:
         return IdNumber(cccd=digits)
     if len(digits) == 9:
         return IdNumber(cmnd=digits)
-    shown = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value).strip()
-    return IdNumber(invalid=shown)
+    as_written = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value).strip()
+    return IdNumber(invalid=as_written)
 
 
 def century_of(cccd: str) -> int | None:

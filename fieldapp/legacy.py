@@ -348,23 +348,3 @@ def guess_encoding(texts: Iterable[str]) -> str | None:
     counts = Counter(fix_legacy(text)[1] for text in texts if isinstance(text, str))
     counts.pop(None, None)
     return counts.most_common(1)[0][0] if counts else None
-
-
-def normalize_tones(text: str) -> str:
-    """Rewrite old-style tone placement in oa, oe, uy to the modern one ("hoà" -> "hòa")."""
-    def modernize(match: re.Match) -> str:
-        word = match.group(0)
-        letters, tones = _split_tones(word)
-        if len(tones) != 1:
-            return word
-        bare = "".join(letters).lower()
-        index, tone = tones[0]
-        # Only open syllables differ between the styles, and in "quy" the u belongs to the onset.
-        if index != len(bare) - 1 or bare[-2:] not in ("oa", "oe", "uy") or bare.endswith("quy"):
-            return word
-        if len(bare) > 2 and bare[-3] in "aăâeêioôơuưy":
-            return word
-        letters[index - 1] = unicodedata.normalize("NFC", letters[index - 1] + tone)
-        return "".join(letters)
-
-    return _WORD.sub(modernize, unicodedata.normalize("NFC", text))

@@ -1,11 +1,11 @@
 """Decide which source rows are the same human: explainable rules over ID number, name, birth and context.
 
 Rules, strongest first:
-- the same CCCD (or old CMND) and a compatible name: same person;
-- compatible names and the same full birth date: same person, unless the names differ
-  beyond tone marks and nothing else (place, phone, parent) agrees;
-- compatible names, the same birth year known less exactly (year only, 01/01, day and month
-  swapped) and something else agreeing: same person; without that agreement, a review pair.
+- The same CCCD (or old CMND) and a compatible name make the same person.
+- Compatible names and the same full birth date make the same person, unless nothing else
+  (place, phone, parent) agrees and something disagrees.
+- Compatible names with the same birth year known less exactly (year only, 01/01, day and
+  month swapped) make the same person when something else agrees. Otherwise they are a review pair.
 Hard stops keep look-alikes apart: two different CCCDs, two different birth years, two sexes,
 two different given names, and two rows of one sheet that are not word-for-word duplicates
 (a list names each person once, so near-identical rows there are twins or siblings).
@@ -64,8 +64,8 @@ def _name_relation(a: LinkRow, b: LinkRow) -> str:
     if a.exact_name == b.exact_name:
         return "exact"
     if a.folded == b.folded:
-        # "An" and "Ân", "Hùng" and "Hưng" are different given names (often twins); a slip in a
-        # middle name ("Thi" for "Thị") is a typing error.
+        # "An" and "Ân", "Hùng" and "Hưng" are different given names, often of twins. A slip in
+        # a middle name ("Thi" for "Thị") is a typing error.
         return "tones" if a.exact_name.split()[-1:] == b.exact_name.split()[-1:] else "given_tones"
     if len(a.words) < 2 or len(b.words) < 2:
         return "different"

@@ -31,7 +31,7 @@ _CLASS_IN_TEXT = re.compile(r"\blop\s+([0-9]{1,2}\s*[a-z0-9]{0,3}|(?:be|nho|lon|
 
 @dataclass
 class Context:
-    """What a row needs to know about its list: group, title, sheet, and the import date."""
+    """The list a row comes from: its group, title and sheet, and the import date."""
 
     file_name: str
     sheet: str

@@ -1,4 +1,4 @@
-"""The roster: people built from their source rows, review decisions, cross-check and exports."""
+"""The roster: people built from their source rows, officer decisions, and search."""
 
 import datetime as dt
 import json

@@ -1,19 +1,16 @@
 """Roster pages: the list of people with search and groups, and one person with the rows behind them."""
 
-import io
 import json
-import tempfile
-from pathlib import Path
 
-from flask import Blueprint, abort, request, send_file
+from flask import Blueprint, abort, request
 
 from . import auth
 from .db import get_db, write
 from .errors import render as render_message
-from .exports import PEOPLE_COLUMNS, people_rows, write_table
+from .exports import PEOPLE_COLUMNS, people_rows
 from .groups import GROUPS, parse_groups
 from .roster import search_people
-from .web import render
+from .web import render, send_xlsx
 
 bp = Blueprint("roster", __name__, url_prefix="/roster")
 PAGE_SIZE = 100
@@ -82,9 +79,4 @@ def export():
     db = get_db()
     with write(db):
         auth.audit(db, "export_people")
-
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "people.xlsx"
-        write_table(path, PEOPLE_COLUMNS, people_rows(db))
-        data = io.BytesIO(path.read_bytes())
-    return send_file(data, as_attachment=True, download_name="danh-sach-nguoi.xlsx")
+    return send_xlsx(PEOPLE_COLUMNS, people_rows(db), "danh-sach-nguoi.xlsx")

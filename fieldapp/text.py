@@ -40,13 +40,6 @@ def fold(text: str) -> str:
     return bare.replace("đ", "d")
 
 
-def strip_tones(text: str) -> str:
-    """Remove tone marks but keep the letters ă â ê ô ơ ư đ."""
-    decomposed = unicodedata.normalize("NFD", text)
-    kept = "".join(ch for ch in decomposed if ch not in _TONE_RANK)
-    return unicodedata.normalize("NFC", kept)
-
-
 def _word_key(word: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Return (letters, tones) ranks of one word so that letters decide before tones."""
     letters: list[int] = []

@@ -1,13 +1,17 @@
 """Rendering helpers: a page or its htmx fragment, and one place that renders problems."""
 
+import io
 import logging
+import tempfile
+from pathlib import Path
 
-from flask import jsonify, make_response, render_template, request
+from flask import jsonify, make_response, render_template, request, send_file
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .birthdates import parse_iso
 from .errors import FieldappError
+from .exports import write_table
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +27,15 @@ def render(template: str, fragment: str | None = None, status: int = 200, **cont
     response = make_response(render_template(name, **context), status)
     response.headers["Vary"] = "HX-Request"
     return response
+
+
+def send_xlsx(columns: list[str], rows: list[list], download_name: str):
+    """Send a table as an Excel download."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "table.xlsx"
+        write_table(path, columns, rows)
+        data = io.BytesIO(path.read_bytes())
+    return send_file(data, as_attachment=True, download_name=download_name)
 
 
 def _problem(message: str, hint: str, status: int):

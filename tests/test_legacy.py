@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 
 from fieldapp import legacy
+from fieldapp.text import modern_tones
 from fieldapp.legacy import (
     decode_tcvn3,
     decode_vni,
@@ -17,7 +18,6 @@ from fieldapp.legacy import (
     fix_legacy,
     guess_encoding,
     is_vietnamese_word,
-    normalize_tones,
     vietnamese_score,
 )
 
@@ -337,9 +337,9 @@ def test_vietnamese_score(text, score):
     ],
 )
 def test_normalize_tones_old_to_new(old, new):
-    assert normalize_tones(old) == new
+    assert modern_tones(old) == new
 
 
 @pytest.mark.parametrize("word", ["hòa", "thủy", "quý", "Quỳnh", "hoàng", "toán", "khuya", "hoài", "ngoài", "Nguyễn"])
 def test_normalize_tones_leaves_other_words(word):
-    assert normalize_tones(word) == word
+    assert modern_tones(word) == word
