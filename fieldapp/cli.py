@@ -1,47 +1,18 @@
 """The `fieldapp` command: serve, import, roster export, user add."""
 
 import datetime as dt
-import functools
 import logging
-import sys
 from pathlib import Path
 
 import click
 from flask_babel import gettext as _
 
-from .app import create_app
+from . import cli_rounds
 from .auth import ROLES, add_staff
-from .db import DATABASE_NAME, connect, write
-from .errors import FieldappError
+from .cliapp import with_app
+from .db import write
 
 log = logging.getLogger(__name__)
-
-
-def with_app(command):
-    """Add --data-dir to a command and run it inside an app context for that folder."""
-
-    @click.option(
-        "--data-dir",
-        envvar="FIELDAPP_DATA_DIR",
-        default="fieldapp-data",
-        show_default=True,
-        type=click.Path(file_okay=False),
-        help="Folder holding the site's database and everything it writes (env FIELDAPP_DATA_DIR).",
-    )
-    @functools.wraps(command)
-    def wrapper(*args, data_dir: str, **kwargs):
-        app = create_app({"DATA_DIR": data_dir})
-        with app.app_context():
-            db = connect(Path(app.config["DATA_DIR"]) / DATABASE_NAME)
-            try:
-                return command(app, db, *args, **kwargs)
-            except FieldappError as error:
-                click.echo(f"{error.message}\n{error.hint}", err=True)
-                sys.exit(1)
-            finally:
-                db.conn.close()
-
-    return wrapper
 
 
 @click.group()
@@ -142,6 +113,8 @@ def user_add(app, db, username: str, role: str, display_name: str | None, pin: s
         add_staff(db, username, display_name or username, role, pin)
     click.echo(_("Đã tạo tài khoản '%(u)s' (%(role)s).", u=username, role=role))
 
+
+cli_rounds.register(main)
 
 if __name__ == "__main__":
     main()

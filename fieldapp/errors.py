@@ -55,6 +55,25 @@ CATALOGUE = {
         _l("Không xuất được ra {file}: chỉ hỗ trợ .csv và .xlsx."),
         _l("Đặt tên tệp kết thúc bằng .csv hoặc .xlsx."),
     ),
+    # Rounds, sites and invitations.
+    "round_name_missing": (_l("Đợt khám cần có tên."), _l("Đặt tên, ví dụ: Khám sức khỏe người cao tuổi đợt 1.")),
+    "round_exists": (_l("Đã có đợt khám tên '{value}'."), _l("Chọn tên khác, hoặc mở đợt khám đã có.")),
+    "round_days_invalid": (_l("Số ngày khám '{value}' không hợp lệ."), _l("Một đợt khám kéo dài từ 1 đến 60 ngày.")),
+    "round_date_invalid": (_l("Ngày bắt đầu '{value}' không hợp lệ."), _l("Ghi ngày theo dạng năm-tháng-ngày, ví dụ 2026-12-12.")),
+    "round_no_site": (_l("Đợt khám '{value}' chưa có điểm khám nào."), _l("Thêm ít nhất một điểm khám: tên, địa chỉ, số người mỗi khung giờ.")),
+    "round_not_found": (_l("Không tìm thấy đợt khám '{value}'."), _l("Kiểm tra tên đợt khám (xem danh sách đợt khám).")),
+    "site_invalid": (
+        _l("Điểm khám '{value}' không hợp lệ."),
+        _l("Ghi theo dạng \"TÊN|ĐỊA CHỈ|SỐ NGƯỜI MỖI KHUNG GIỜ\", ví dụ \"Trạm Y tế|12 Lê Lợi|20\"."),
+    ),
+    "site_not_found": (_l("Không tìm thấy điểm khám '{value}'."), _l("Các điểm khám của đợt này: {field}.")),
+    "rule_invalid": (_l("Cách chọn người '{value}' không hợp lệ."), _l("Chọn theo nhóm, danh sách, tổ dân phố hoặc lớp.")),
+    "invite_nothing_selected": (
+        _l("Chưa chọn ai để mời."),
+        _l("Chọn --all (mọi người) hoặc lọc theo --group, --list, --tdp, --class."),
+    ),
+    "person_not_invited": (_l("Người '{value}' chưa có giấy mời trong đợt này."), _l("Mời người này trước, rồi in lại giấy mời.")),
+    "slot_full": (_l("Khung giờ {value} đã đủ người."), _l("Chọn khung giờ khác còn chỗ.")),
     # Rows that are left out.
     "row_no_name": (
         _l("{file}{sheet}, dòng {row}: thiếu họ tên."),
@@ -65,7 +84,7 @@ CATALOGUE = {
         _l("Sửa thành ngày/tháng/năm (vd 05/03/1958) hoặc chỉ năm sinh (vd 1958), rồi nhập lại tệp."),
     ),
     # Warnings kept on imported rows.
-    "cccd_zero_restored": (_l("Số CCCD mất số 0 đầu, đã thêm lại: {value}."), _l("")),
+    "cccd_zero_restored": (_l("Số CCCD mất số 0 đầu, đã thêm lại: {value}."), ""),
     "cccd_invalid": (
         _l("Số CCCD/CMND '{value}' không đủ 12 (hoặc 9) chữ số nên không lưu."),
         _l("Kiểm tra lại số trên thẻ căn cước."),
@@ -91,18 +110,18 @@ CATALOGUE = {
         _l("Số di động có 10 chữ số, bắt đầu bằng 03, 05, 07, 08 hoặc 09."),
     ),
     "sex_unknown": (_l("Không rõ giới tính '{value}'."), _l("Ghi Nam hoặc Nữ.")),
-    "sex_from_cccd": (_l("Thiếu giới tính; đã lấy theo số CCCD."), _l("")),
+    "sex_from_cccd": (_l("Thiếu giới tính; đã lấy theo số CCCD."), ""),
     "birth_missing": (_l("Thiếu ngày sinh."), _l("Bổ sung ngày sinh hoặc năm sinh.")),
     "birth_two_digit_year": (
-        _l("Năm sinh ghi 2 chữ số '{value}', đã hiểu là {field}."),
+        _l("Năm sinh ghi 2 chữ số, đã hiểu là: {value}."),
         _l("Kiểm tra lại nếu người này trên 100 tuổi."),
     ),
     "birth_first_of_january": (
         _l("Ngày sinh 01/01 có thể chỉ là năm sinh."),
         _l("Nếu chỉ biết năm sinh, ghi năm (vd 1945) thay cho 01/01/1945."),
     ),
-    "legacy_tcvn3": (_l("Chữ mã TCVN3 (.VnTime) đã chuyển sang Unicode."), _l("")),
-    "legacy_vni": (_l("Chữ mã VNI đã chuyển sang Unicode."), _l("")),
+    "legacy_tcvn3": (_l("Chữ mã TCVN3 (.VnTime) đã chuyển sang Unicode."), ""),
+    "legacy_vni": (_l("Chữ mã VNI đã chuyển sang Unicode."), ""),
     "name_placeholder": (
         _l("Họ tên '{value}' là tên tạm (trẻ chưa đặt tên)."),
         _l("Cập nhật tên khi gia đình đã đặt tên cho trẻ."),

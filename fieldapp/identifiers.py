@@ -13,6 +13,7 @@ _NOT_DIGIT = re.compile(r"\D")
 _MOBILE = re.compile(r"^0[35789]\d{8}$")
 # Landlines: 02 + area code, 11 digits in all.
 _LANDLINE = re.compile(r"^02\d{9}$")
+_SEVERAL = re.compile(r"\s*(?:[/,;]|\s-\s|\bhoặc\b)\s*")
 
 
 @dataclass
@@ -96,6 +97,13 @@ def clean_phone(value: object) -> tuple[str | None, bool]:
     if value is None or str(value).strip() == "":
         return None, True
 
+    # "0912 345 678 / 0987 654 321": keep the first number of a cell that lists several.
+    parts = _SEVERAL.split(str(value)) if isinstance(value, str) else [value]
+    if len(parts) > 1:
+        for part in parts:
+            phone, usable = clean_phone(part)
+            if phone:
+                return phone, usable
     digits = _digits(value)
     if digits.startswith("84") and len(digits) in (11, 12):
         # "+84 0912 345 678": some people keep the 0 after the country code.

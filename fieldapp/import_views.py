@@ -11,7 +11,7 @@ from flask import Blueprint, abort, current_app, redirect, request, url_for
 from . import auth
 from .columns import FIELDS
 from .db import get_db, now, write
-from .errors import FieldappError, render as render_message
+from .errors import FieldappError, hint, render as render_message
 from .groups import GROUPS
 from .importer import PREVIEW_ROWS, import_files, parse_file
 from .web import render
@@ -133,7 +133,8 @@ def confirm():
         auth.audit(db, "import_file", detail={"status": parsed[0].status, "rows": len(parsed[0].records)})
 
     _discard(token)
-    file_id = db.execute("SELECT id FROM source_file WHERE name = ?", [name]).fetchone()[0]
+    stored_name = parsed[0].same_as or parsed[0].name
+    file_id = db.execute("SELECT id FROM source_file WHERE name = ?", [stored_name]).fetchone()[0]
     return redirect(url_for("imports.report", file_id=file_id, status=parsed[0].status))
 
 
@@ -144,4 +145,4 @@ def report(file_id: str):
         abort(404)
     found = {"id": row[0], "name": row[1], "kind": row[2], "group": row[3], "at": row[4], "report": json.loads(row[5])}
     return render("imports/report.html", file=found, outcome=request.args.get("status", ""), groups=GROUPS,
-                  message=render_message, fields=FIELDS)
+                  message=render_message, hint=hint, fields=FIELDS)

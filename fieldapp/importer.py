@@ -19,6 +19,8 @@ from .spreadsheet import Workbook, read_workbook
 from .text import clean, fold
 
 PREVIEW_ROWS = 10
+# Rows listed per warning kind in a report; a 50,000-row list with one habit would otherwise repeat it 50,000 times.
+MAX_REPORTED_WARNINGS = 500
 
 
 @dataclass
@@ -46,6 +48,8 @@ class ParsedFile:
     group_guessed: bool
     sheets: list[SheetResult]
     status: str = "new"
+    same_as: str | None = None  # an imported file with the same bytes
+    renamed_from: str | None = None  # another list had this name, so this one was stored as `name`
 
     @property
     def records(self) -> list[tuple[str, Record]]:
@@ -184,14 +188,24 @@ def import_files(
 
 
 def store_file(db: sqlite_utils.Database, item: ParsedFile, on: dt.date) -> str:
-    """Store one parsed file, replacing an earlier version of the same name; return what happened."""
-    previous = db.execute("SELECT id, sha256 FROM source_file WHERE name = ?", [item.name]).fetchone()
-    if previous and previous[1] == item.sha256:
+    """Store one parsed file, replacing an earlier version of the same list; return what happened.
+
+    The same bytes under any name change nothing. A file named like an imported one is its
+    corrected version if most of its people are in the old one; otherwise it is another list
+    (lists from chat apps are often all called "Danh sách.xlsx") and is stored under a new name.
+    """
+    same_bytes = db.execute("SELECT name FROM source_file WHERE sha256 = ?", [item.sha256]).fetchone()
+    if same_bytes:
+        item.same_as = same_bytes[0]
         return "unchanged"
 
+    previous = db.execute("SELECT id FROM source_file WHERE name = ?", [item.name]).fetchone()
+    if previous and not _is_correction(db, previous[0], item):
+        item.renamed_from, item.name = item.name, _free_name(db, item.name)
+        previous = None
+
     file_id = previous[0] if previous else new_id()
-    # Rows whose content is unchanged keep their id, and so their person, across a corrected file.
-    earlier_people = dict(db.execute("SELECT id, person_id FROM source_row WHERE file_id = ?", [file_id]).fetchall())
+    earlier = _earlier_people(db, file_id)
     if previous:
         db.execute("DELETE FROM population_row WHERE file_id = ?", [file_id])
         db.execute("DELETE FROM source_row WHERE file_id = ?", [file_id])
@@ -212,14 +226,65 @@ def store_file(db: sqlite_utils.Database, item: ParsedFile, on: dt.date) -> str:
     if item.kind == "population":
         db["population_row"].insert_all(_population_rows(item, file_id))
     else:
-        db["source_row"].insert_all(_source_rows(item, file_id, earlier_people), batch_size=500)
+        db["source_row"].insert_all(_source_rows(item, file_id, earlier), batch_size=500)
     return "replaced" if previous else "imported"
+
+
+def _person_key(name: str, birth: str | None) -> str:
+    return f"{fold(name)}|{(birth or '')[:4]}"
+
+
+def _is_correction(db: sqlite_utils.Database, file_id: str, item: ParsedFile) -> bool:
+    """True if at least half the people of the new file are in the stored file of the same name."""
+    table = "population_row" if item.kind == "population" else "source_row"
+    old = {_person_key(name, birth) for name, birth in
+           db.execute(f"SELECT full_name, birth_date FROM {table} WHERE file_id = ?", [file_id]).fetchall()}
+    new = [_person_key(record.full_name, record.birth.iso() if record.birth else None) for _, record in item.records]
+    return bool(new) and sum(key in old for key in new) >= len(new) / 2
+
+
+def _free_name(db: sqlite_utils.Database, name: str) -> str:
+    stem, dot, suffix = name.rpartition(".")
+    base, ending = (stem, dot + suffix) if dot else (name, "")
+    number = 2
+    while db.execute("SELECT 1 FROM source_file WHERE name = ?", [f"{base} ({number}){ending}"]).fetchone():
+        number += 1
+    return f"{base} ({number}){ending}"
+
+
+def _earlier_people(db: sqlite_utils.Database, file_id: str) -> dict:
+    """Return the stored rows' people by row id, and by (sheet, row) with the row's CCCD and birth date."""
+    rows = db.execute("SELECT id, sheet, row_no, person_id, cccd, birth_date FROM source_row WHERE file_id = ?",
+                      [file_id]).fetchall()
+    return {
+        "by_id": {row_id: person for row_id, _, _, person, _, _ in rows},
+        "by_place": {(sheet, row_no): (person, cccd, birth) for _, sheet, row_no, person, cccd, birth in rows},
+    }
+
+
+def _earlier_person(earlier: dict, row_id: str, sheet: str, record: Record) -> str | None:
+    """Return the person a stored row belonged to: the same content, or a corrected row in the same place."""
+    if row_id in earlier["by_id"]:
+        return earlier["by_id"][row_id]
+    person, cccd, birth = earlier["by_place"].get((sheet, record.row), (None, None, None))
+    # A row corrected in place (a name fixed) is the same person if its CCCD or birth date stayed.
+    same_birth = birth is not None and record.birth is not None and birth == record.birth.iso()
+    if person and ((cccd and cccd == record.cccd) or same_birth):
+        return person
+    return None
 
 
 def report_of(item: ParsedFile, on: dt.date) -> dict:
     """Return what the import report keeps about a file: layouts, conversions, bad rows, warnings."""
-    warnings = Counter(code for _, record in item.records for code, _ in record.warnings)
+    warnings: dict[str, list] = {}
+    for sheet, record in item.records:
+        for code, value in record.warnings:
+            rows = warnings.setdefault(code, [])
+            if len(rows) < MAX_REPORTED_WARNINGS:
+                rows.append([sheet, record.row, value])
     return {
+        "renamed_from": item.renamed_from,
+        "same_as": item.same_as,
         "as_of": on.isoformat(),
         "encoding": item.workbook.encoding,
         "list_group": item.list_group,
@@ -238,7 +303,7 @@ def report_of(item: ParsedFile, on: dt.date) -> dict:
         ],
         "converted": [[sheet, row, encoding] for sheet, row, encoding in item.converted_rows()],
         "problems": [[sheet, problem.row, problem.code, problem.value] for sheet, problem in item.problems],
-        "warnings": dict(warnings),
+        "warnings": warnings,
     }
 
 
@@ -248,7 +313,7 @@ def signature_of(record: Record) -> str:
     return "|".join((fold(record.full_name), birth, record.tdp, record.class_name.lower(), record.cccd or ""))
 
 
-def _source_rows(item: ParsedFile, file_id: str, earlier_people: dict[str, str]):
+def _source_rows(item: ParsedFile, file_id: str, earlier: dict):
     seen: Counter = Counter()
     raw_by_row = {(sheet.name, number): values for sheet in item.workbook.sheets for number, values in sheet.rows}
     for sheet, record in item.records:
@@ -283,7 +348,7 @@ def _source_rows(item: ParsedFile, file_id: str, earlier_people: dict[str, str])
             "legacy": record.legacy,
             "warnings": json.dumps(record.warnings, ensure_ascii=False),
             "raw": json.dumps([_jsonable(v) for v in raw_by_row.get((sheet, record.row), [])], ensure_ascii=False),
-            "person_id": earlier_people.get(row_id),
+            "person_id": _earlier_person(earlier, row_id, sheet, record),
         }
 
 

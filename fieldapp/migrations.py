@@ -114,4 +114,72 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        "0002_rounds",
+        [
+            """CREATE TABLE exam_round (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE,
+                start_date TEXT NOT NULL,           -- yyyy-mm-dd
+                days INTEGER NOT NULL CHECK (days BETWEEN 1 AND 60),
+                title TEXT NOT NULL,                -- printed on slips
+                ward TEXT NOT NULL,                 -- "Phường An Lạc"
+                station TEXT NOT NULL,              -- "Trạm Y tế phường An Lạc"
+                created_at TEXT NOT NULL
+            )""",
+            """CREATE TABLE site (
+                id TEXT PRIMARY KEY,
+                round_id TEXT NOT NULL REFERENCES exam_round(id) ON DELETE CASCADE,
+                name TEXT NOT NULL,
+                address TEXT NOT NULL,
+                kind TEXT NOT NULL,                 -- station, school, community, workplace
+                capacity INTEGER NOT NULL CHECK (capacity > 0),   -- people per slot
+                sessions TEXT NOT NULL,             -- JSON [["07:00", "11:00"], ["13:30", "16:30"]]
+                slot_minutes INTEGER NOT NULL DEFAULT 30,
+                dates TEXT NOT NULL,                -- JSON list of yyyy-mm-dd the site is open
+                UNIQUE (round_id, name)
+            )""",
+            """CREATE TABLE round_rule (
+                id TEXT PRIMARY KEY,
+                round_id TEXT NOT NULL REFERENCES exam_round(id) ON DELETE CASCADE,
+                site_id TEXT NOT NULL REFERENCES site(id) ON DELETE CASCADE,
+                filter_kind TEXT NOT NULL CHECK (filter_kind IN ('all', 'group', 'list', 'tdp', 'class')),
+                filter_value TEXT NOT NULL DEFAULT '',
+                date TEXT                           -- a day of the round, or NULL for any open day
+            )""",
+            """CREATE TABLE station_plan (
+                round_id TEXT NOT NULL REFERENCES exam_round(id) ON DELETE CASCADE,
+                kind TEXT NOT NULL,                 -- pupil, under36m, adult, worker
+                items TEXT NOT NULL,                -- JSON list of item codes
+                PRIMARY KEY (round_id, kind)
+            )""",
+            """CREATE TABLE invitation (
+                id TEXT PRIMARY KEY,
+                round_id TEXT NOT NULL REFERENCES exam_round(id) ON DELETE CASCADE,
+                person_id TEXT NOT NULL,
+                token TEXT NOT NULL UNIQUE,
+                site_id TEXT REFERENCES site(id),
+                date TEXT,
+                slot_start TEXT,
+                slot_end TEXT,
+                status TEXT NOT NULL CHECK (status IN ('active', 'void')),
+                replaced_by TEXT,                   -- the invitation that replaced a voided one
+                printed_at TEXT,
+                created_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX invitation_round_person ON invitation(round_id, person_id)",
+            "CREATE UNIQUE INDEX invitation_one_active ON invitation(round_id, person_id) WHERE status = 'active'",
+            """CREATE TABLE job (
+                id TEXT PRIMARY KEY,
+                kind TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed')),
+                done INTEGER NOT NULL DEFAULT 0,
+                total INTEGER NOT NULL DEFAULT 0,
+                result TEXT,                        -- file name in the data folder's output/ folder
+                error TEXT,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL
+            )""",
+        ],
+    ),
 ]

@@ -185,8 +185,8 @@ def _birth_and_sex(cells: dict[str, list[object]], record: Record, context: Cont
     if record.birth is None:
         record.warnings.append(("birth_missing", ""))
     elif record.birth.two_digit_year:
-        record.warnings.append(("birth_two_digit_year", clean(raw_birth)))
-    elif record.birth.is_first_of_january:
+        record.warnings.append(("birth_two_digit_year", f"{clean(raw_birth)} → {record.birth.display()}"))
+    if record.birth is not None and record.birth.is_first_of_january:
         record.warnings.append(("birth_first_of_january", record.birth.display()))
 
     if sex is None and record.cccd and sex_of(record.cccd):

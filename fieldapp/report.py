@@ -4,7 +4,7 @@ import click
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .errors import render
+from .errors import hint, render
 from .groups import GROUPS
 
 _STATUS = {
@@ -12,6 +12,18 @@ _STATUS = {
     "replaced": _l("đã thay bản cũ (giữ các quyết định gộp/tách)"),
     "unchanged": _l("không đổi (tệp này đã nhập trước đó)"),
 }
+
+
+def _print_warnings(item) -> None:
+    """Print each kind of warning once, with its rows, so the officer can find them in the file."""
+    rows_by_code: dict[str, list] = {}
+    for sheet, record in item.records:
+        for code, value in record.warnings:
+            rows_by_code.setdefault(code, []).append((sheet, record.row, value))
+    for code, rows in rows_by_code.items():
+        listed = ", ".join(str(row) for _, row, _ in rows[:20]) + (" …" if len(rows) > 20 else "")
+        example = render(code, value=rows[0][2])
+        click.echo("  " + _("Lưu ý, %(n)s dòng (%(rows)s): %(example)s", n=len(rows), rows=listed, example=example))
 
 
 def print_report(db, parsed: list) -> None:
@@ -35,8 +47,20 @@ def print_report(db, parsed: list) -> None:
         if converted:
             rows = ", ".join(str(row) for _sheet, row, _enc in converted)
             click.echo("  " + _("Chuyển mã TCVN3/VNI sang Unicode ở %(n)s dòng: %(rows)s.", n=len(converted), rows=rows))
-        for sheet, problem in item.problems:
+        if item.same_as:
+            click.echo("  " + _("Giống hệt tệp '%(name)s' đã nhập, nên không nhập lại.", name=item.same_as))
+        if item.renamed_from:
+            click.echo("  " + _("Đã có một danh sách khác tên '%(old)s', nên tệp này được lưu với tên '%(new)s'.",
+                                old=item.renamed_from, new=item.name))
+        if item.workbook.skipped_sheets:
+            click.echo("  " + _("Bỏ qua các trang ẩn: %(s)s.", s=", ".join(item.workbook.skipped_sheets)))
+        if item.status != "unchanged":
+            _print_warnings(item)
+        problems = item.problems
+        for sheet, problem in problems:
             click.echo("  " + render(problem.code, file=item.name, sheet=sheet, row=problem.row, value=problem.value))
+        for code in dict.fromkeys(problem.code for _, problem in problems):
+            click.echo("  → " + hint(code))
 
     people = db.execute("SELECT count(*) FROM person").fetchone()[0]
     reviews = db.execute("SELECT count(*) FROM review_pair").fetchone()[0]

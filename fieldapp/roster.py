@@ -103,9 +103,17 @@ def _most_common(values, key=None):
 
 
 def _best_birth(rows: list[dict]) -> BirthDate | None:
+    """Return the most frequent of the most exact birth dates, the earliest on a tie, so import order never matters."""
     births = [parse_iso(row["birth_date"]) for row in rows if row["birth_date"]]
-    exact = [b for b in births if b.precision == "day" and not b.is_first_of_january]
-    return _most_common(exact or births)
+    if not births:
+        return None
+    # A full date beats a year or month, which beats 01/01 (usually a year written as a date).
+    rank = {id(b): 2 if b.precision == "day" and not b.is_first_of_january else (0 if b.is_first_of_january else 1)
+            for b in births}
+    best_rank = max(rank.values())
+    candidates = Counter(b.iso() for b in births if rank[id(b)] == best_rank)
+    chosen = min(candidates, key=lambda iso: (-candidates[iso], iso))
+    return parse_iso(chosen)
 
 
 def _person_from_rows(person_id: str, rows: list[dict], on: dt.date) -> dict:

@@ -16,11 +16,13 @@ bp = Blueprint("roster", __name__, url_prefix="/roster")
 PAGE_SIZE = 100
 
 
-@bp.get("/")
+# Searches are POSTed: a name or ID number typed into the box must not end up in a URL,
+# where browser history on a shared phone and server logs would keep it.
+@bp.route("/", methods=["GET", "POST"])
 def index():
-    query = request.args.get("q", "").strip()[:100]
-    group = request.args.get("group", type=int)
-    page = max(request.args.get("page", 1, type=int), 1)
+    query = request.form.get("q", "").strip()[:100]
+    group = request.values.get("group", type=int)
+    page = min(max(request.values.get("page", 1, type=int), 1), 100_000)
     db = get_db()
 
     total, people = search_people(db, query, group if group in GROUPS else None, PAGE_SIZE, (page - 1) * PAGE_SIZE)

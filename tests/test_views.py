@@ -202,7 +202,7 @@ def test_review_decision_without_csrf_is_400(officer, db):
 def test_search_ignores_tones_and_case(officer, sample_roster):
     expected = {row[0] for row in sample_roster.execute("SELECT full_name FROM person WHERE full_name LIKE 'Nguyễn Văn %'")}
 
-    response = officer.get("/roster/", query_string={"q": "nguyen van"})
+    response = officer.post("/roster/", data={"q": "nguyen van", "csrf_token": officer.csrf})
 
     names = set(listed_names(response.get_data(as_text=True)))
     assert response.status_code == 200
@@ -211,7 +211,7 @@ def test_search_ignores_tones_and_case(officer, sample_roster):
 
 
 def test_search_treats_d_as_đ(officer, sample_roster):
-    response = officer.get("/roster/", query_string={"q": "DUC"})
+    response = officer.post("/roster/", data={"q": "DUC", "csrf_token": officer.csrf})
 
     names = listed_names(response.get_data(as_text=True))
     assert any("Đức" in name.split() for name in names)
@@ -223,7 +223,7 @@ def test_search_count_matches_database(officer, sample_roster):
         1 for (key,) in sample_roster.execute("SELECT search_key FROM person") if re.search(r"(^| )duc", key)
     )
 
-    response = officer.get("/roster/", query_string={"q": "đức"})
+    response = officer.post("/roster/", data={"q": "đức", "csrf_token": officer.csrf})
 
     assert f"{expected} kết quả" in response.get_data(as_text=True)
 
@@ -253,7 +253,7 @@ def test_group_filter_lists_only_group(officer, sample_roster):
 
 
 def test_htmx_search_returns_fragment(officer, sample_roster):
-    response = officer.get("/roster/", query_string={"q": "nguyen"}, headers={"HX-Request": "true"})
+    response = officer.post("/roster/", data={"q": "nguyen", "csrf_token": officer.csrf}, headers={"HX-Request": "true"})
 
     page = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -263,7 +263,7 @@ def test_htmx_search_returns_fragment(officer, sample_roster):
 
 
 def test_full_roster_page_varies_on_htmx(officer, sample_roster):
-    response = officer.get("/roster/", query_string={"q": "nguyen"})
+    response = officer.post("/roster/", data={"q": "nguyen", "csrf_token": officer.csrf})
 
     assert "<html" in response.get_data(as_text=True)
     assert "HX-Request" in response.headers["Vary"]
