@@ -92,6 +92,19 @@ def roster_export(app, db, sources: str | None, people: str | None, crosscheck: 
             click.echo(_("Đã ghi %(n)s dòng vào %(file)s.", n=len(table), file=target))
 
 
+@roster.command("remove")
+@click.argument("name")
+@with_app
+def roster_remove(app, db, name: str):
+    """Remove an imported file (by its name as imported) and the people only it listed."""
+    from .roster import remove_file, roster_date
+
+    with write(db):
+        removed = remove_file(db, name, roster_date(db))
+    people = db.execute("SELECT count(*) FROM person").fetchone()[0]
+    click.echo(_("Đã xóa tệp %(file)s (%(rows)s dòng). Danh sách còn %(people)s người.", file=name, rows=removed, people=people))
+
+
 @main.group()
 def user():
     """Manage staff accounts."""

@@ -31,6 +31,9 @@ def now() -> str:
 
 def connect(path: Path) -> sqlite_utils.Database:
     """Open the database with WAL, synchronous=FULL and a busy timeout, and apply pending migrations."""
+    if not path.exists():
+        # Health data: only the account running fieldapp may read the file (no effect on Windows ACLs).
+        path.touch(mode=0o600)
     connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
     connection.execute("PRAGMA journal_mode=WAL")
     # FULL syncs the WAL at every commit, so a power cut loses no acknowledged write.

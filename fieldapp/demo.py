@@ -54,6 +54,7 @@ def ensure_demo(db: sqlite_utils.Database, folder: Path) -> DemoLogin:
             db.execute("UPDATE staff SET pin_hash = ? WHERE username = ?", [_hash(pin), DEMO_USER])
     # NOTE: the demo PIN is kept in plain text so that every `serve --demo` can print it; real accounts never are.
     login_file.write_text(f"{DEMO_USER} {pin}\n", encoding="utf-8")
+    login_file.chmod(0o600)
     people = db.execute("SELECT count(*) FROM person").fetchone()[0]
     return DemoLogin(DEMO_USER, pin, people)
 

@@ -51,6 +51,7 @@ CATALOGUE = {
         _l("Chọn nhóm từ 1 đến 8 theo kế hoạch của phường."),
     ),
     "file_not_found": (_l("Không tìm thấy tệp {file}."), _l("Kiểm tra đường dẫn và tên tệp.")),
+    "file_not_imported": (_l("Chưa nhập tệp nào tên {file}."), _l("Xem tên các tệp đã nhập ở mục Nhập danh sách.")),
     "export_format": (
         _l("Không xuất được ra {file}: chỉ hỗ trợ .csv và .xlsx."),
         _l("Đặt tên tệp kết thúc bằng .csv hoặc .xlsx."),

@@ -39,7 +39,8 @@ _LIST_RULES = [
     (re.compile(r"cao tuoi|\bnct\b"), 2),
     (re.compile(r"ngheo|bao tro|khuyet tat|\bnkt\b|\bbtxh\b"), 3),
     (re.compile(r"cong ty|cong nhan|lao dong|cbcnv|nhan vien|xi nghiep|doanh nghiep|cong chuc"), 4),
-    (re.compile(r"cong an|quan doi|bo doi|quan su"), 5),
+    # Not "công an" alone: police send population extracts ("dữ liệu dân cư công an") too.
+    (re.compile(r"can bo chien si|chien si|si quan|quan nhan|quan doi|bo doi"), 5),
     (re.compile(r"sinh vien|dai hoc|cao dang"), 6),
     (re.compile(r"truong|hoc sinh|mam non|tieu hoc|thcs|lop \d|nha tre"), 7),
     (re.compile(r"duoi 2 tuoi|duoi 24 thang|tre em duoi|tre duoi"), 8),

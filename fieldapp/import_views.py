@@ -14,6 +14,7 @@ from .db import get_db, now, write
 from .errors import FieldappError, hint, render as render_message
 from .groups import GROUPS
 from .importer import PREVIEW_ROWS, import_files, parse_file
+from .roster import remove_file, roster_date
 from .web import render
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
@@ -76,6 +77,7 @@ def preview():
         _discard_stale()
         token = secrets.token_hex(16)
         upload.save(_uploads() / token)
+        (_uploads() / token).chmod(0o600)
         name = Path(upload.filename).name
         (_uploads() / f"{token}.json").write_text(json.dumps({"name": name}), encoding="utf-8")
     path = _upload_path(token)
@@ -136,6 +138,18 @@ def confirm():
     stored_name = parsed[0].same_as or parsed[0].name
     file_id = db.execute("SELECT id FROM source_file WHERE name = ?", [stored_name]).fetchone()[0]
     return redirect(url_for("imports.report", file_id=file_id, status=parsed[0].status))
+
+
+@bp.post("/<file_id>/delete")
+def delete(file_id: str):
+    db = get_db()
+    row = db.execute("SELECT name FROM source_file WHERE id = ?", [file_id]).fetchone()
+    if row is None:
+        abort(404)
+    with write(db):
+        remove_file(db, row[0], roster_date(db))
+        auth.audit(db, "remove_file", subject=file_id)
+    return redirect(url_for("imports.index"))
 
 
 @bp.get("/<file_id>")

@@ -66,7 +66,8 @@ def _units_for(db: sqlite_utils.Database, invitations: list[dict]) -> list[slots
         rows = db.execute("SELECT file_name, household, class_name, notes FROM source_row WHERE person_id = ?",
                           [invitation["person_id"]]).fetchall()
         household = next((f"{file}|{code}" for file, code, _, _ in rows if code), None)
-        class_key = next((f"{file}|{name}" for file, _, name, _ in rows if name), None)
+        # A pupil listed in two classes goes with the class the roster settled on for them.
+        class_key = next((f"{file}|{name}" for file, _, name, _ in rows if name and name == class_name), None)
         disabled = any(_DISABLED.search(fold(notes or "")) for _, _, _, notes in rows)
         people.append({
             "id": invitation["person_id"], "household": household, "class_key": class_key,

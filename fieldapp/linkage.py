@@ -141,6 +141,9 @@ def conflict(a: LinkRow, b: LinkRow) -> bool:
 
 def verdict(a: LinkRow, b: LinkRow) -> tuple[int, str | None]:
     """Return (match strength 0-3, review reason or None) for a pair of rows."""
+    if a.sheet_key == b.sheet_key and a.cccd and a.cccd == b.cccd and a.exact_name != b.exact_name:
+        # One list giving one CCCD to two names: a typing error the officer must settle.
+        return 0, "same_id_other_name"
     if conflict(a, b):
         return 0, None
     names = _name_relation(a, b)

@@ -38,6 +38,7 @@ def print_report(db, parsed: list) -> None:
             click.echo("  " + _("Nhóm %(n)s: %(label)s (%(how)s).", n=item.list_group, label=GROUPS[item.list_group], how=how))
         else:
             click.echo("  " + _("Không rõ nhóm của danh sách: chỉ xếp nhóm theo ghi chú và tuổi. Dùng --group N để chỉ định."))
+            click.echo("  " + _("Nếu đây là dữ liệu dân cư để đối chiếu: xóa tệp (fieldapp roster remove TÊN_TỆP) rồi nhập lại với --population."))
         if item.workbook.encoding:
             click.echo("  " + _("Bảng mã: %(enc)s.", enc=item.workbook.encoding))
         for sheet in item.sheets:

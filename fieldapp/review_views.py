@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 
 from . import auth
 from .db import get_db, write
-from .roster import decide, roster_date
+from .roster import decide, roster_date, undo_decision
 from .text import sort_key_text
 from .web import render
 
@@ -32,7 +32,26 @@ def _pairs(db) -> list[dict]:
 
 @bp.get("/")
 def index():
-    return render("review/index.html", "review/_list.html", pairs=_pairs(get_db()), reasons=REASONS)
+    db = get_db()
+    return render("review/index.html", "review/_list.html", pairs=_pairs(db), reasons=REASONS, decisions=_decisions(db))
+
+
+def _decisions(db) -> list[dict]:
+    rows = db.execute("SELECT signature_a, signature_b, decision, decided_at FROM link_decision ORDER BY decided_at DESC").fetchall()
+    names = {}
+    for signature, name in db.execute("SELECT signature, full_name FROM source_row").fetchall():
+        names.setdefault(signature, name)
+    return [{"a": a, "b": b, "decision": d, "at": at, "name_a": names.get(a, "?"), "name_b": names.get(b, "?")}
+            for a, b, d, at in rows]
+
+
+@bp.post("/undo")
+def undo():
+    db = get_db()
+    with write(db):
+        undo_decision(db, request.form.get("signature_a", ""), request.form.get("signature_b", ""), roster_date(db))
+        auth.audit(db, "review_undo")
+    return redirect(url_for("review.index"))
 
 
 @bp.post("/decide")
@@ -50,5 +69,6 @@ def decide_pair():
         decide(db, row_a, row_b, decision, g.staff["id"], roster_date(db))
         auth.audit(db, "review_decision", detail={"decision": decision})
     if request.headers.get("HX-Request") == "true":
-        return render("review/index.html", "review/_list.html", pairs=_pairs(db), reasons=REASONS)
+        return render("review/index.html", "review/_list.html", pairs=_pairs(db), reasons=REASONS,
+                      decisions=_decisions(db))
     return redirect(url_for("review.index"))

@@ -2,12 +2,14 @@
 
 import datetime as dt
 import json
+import re
 from collections import Counter
 
 import sqlite_utils
 
 from .birthdates import BirthDate, parse_iso
 from .db import new_id, now
+from .errors import FieldappError
 from .groups import format_groups, groups_by_age, parse_groups
 from .linkage import LinkRow, link
 from .text import fold, modern_tones, sort_key_text
@@ -174,7 +176,11 @@ def search_people(db: sqlite_utils.Database, query: str = "", group: int | None 
     """Return people in Vietnamese list order whose folded name, ID or phone contains the query."""
     clauses, params = [], []
     for word in fold(modern_tones(query)).split():
-        if word.isdigit():
+        if date := re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", word):
+            day, month, year = (int(part) for part in date.groups())
+            clauses.append("birth_date = ?")
+            params.append(f"{year:04d}-{month:02d}-{day:02d}")
+        elif word.isdigit():
             clauses.append("(cccd LIKE ? OR phone LIKE ? OR birth_date LIKE ?)")
             params += [f"%{word}", f"%{word}", f"{word}%"]
         else:
@@ -192,3 +198,25 @@ def search_people(db: sqlite_utils.Database, query: str = "", group: int | None 
     )
     names = [column[0] for column in rows.description]
     return total, [dict(zip(names, values)) for values in rows.fetchall()]
+
+
+def remove_file(db: sqlite_utils.Database, name: str, on: dt.date) -> int:
+    """Delete an imported file and its rows, then relink; return the rows removed. Call inside a write transaction."""
+    row = db.execute("SELECT id, kind FROM source_file WHERE name = ?", [name]).fetchone()
+    if row is None:
+        raise FieldappError("file_not_imported", file=name)
+    file_id, kind = row
+    removed = db.execute("SELECT count(*) FROM source_row WHERE file_id = ?", [file_id]).fetchone()[0]
+    removed += db.execute("SELECT count(*) FROM population_row WHERE file_id = ?", [file_id]).fetchone()[0]
+    db.execute("DELETE FROM source_row WHERE file_id = ?", [file_id])
+    db.execute("DELETE FROM population_row WHERE file_id = ?", [file_id])
+    db.execute("DELETE FROM source_file WHERE id = ?", [file_id])
+    if kind == "list":
+        relink(db, on)
+    return removed
+
+
+def undo_decision(db: sqlite_utils.Database, signature_a: str, signature_b: str, on: dt.date) -> None:
+    """Forget an officer's merge decision and relink; call inside a write transaction."""
+    db.execute("DELETE FROM link_decision WHERE signature_a = ? AND signature_b = ?", [signature_a, signature_b])
+    relink(db, on)

@@ -138,17 +138,21 @@ class _Board:
     def __init__(self, slots: list[Slot]):
         self.slots = sorted(slots, key=lambda slot: (slot.date, slot.site_id, slot.start, slot.end))
         self.load = {slot: 0 for slot in self.slots}
+        self.priority_load = {slot: 0 for slot in self.slots}
         self.placed: dict[str, Slot] = {}
 
     def place(self, unit: Unit, limit: Callable[[Slot], int], allow_runs: bool) -> bool:
         """Place a unit whole in the first slot with room under `limit`.
 
+        Units without priority try the slots that hold no priority people first, so the
+        early slots stay quiet while there is room elsewhere.
         Else, if runs are allowed, place a class in the first run of empty slots at full capacity.
         """
         size = len(unit.person_ids)
-        for slot in self.slots:
+        order = self.slots if unit.priority else sorted(self.slots, key=lambda slot: self.priority_load[slot] > 0)
+        for slot in order:
             if self.load[slot] + size <= limit(slot):
-                self._put(unit.person_ids, slot)
+                self._put(unit.person_ids, slot, unit.priority)
                 return True
         if unit.is_class and allow_runs:
             for index in range(len(self.slots)):
@@ -178,12 +182,14 @@ class _Board:
         remaining = list(person_ids)
         for slot in run:
             seated, remaining = remaining[:slot.capacity], remaining[slot.capacity:]
-            self._put(seated, slot)
+            self._put(seated, slot, False)
 
-    def _put(self, person_ids: list[str], slot: Slot) -> None:
+    def _put(self, person_ids: list[str], slot: Slot, priority: bool) -> None:
         for person_id in person_ids:
             self.placed[person_id] = slot
         self.load[slot] += len(person_ids)
+        if priority:
+            self.priority_load[slot] += len(person_ids)
 
 
 def _follows(previous: Slot, slot: Slot) -> bool:
@@ -221,7 +227,8 @@ def assign(units: list[Unit], slots: list[Slot], quiet_share: float = DEFAULT_QU
     for unit in ordered:
         if unit.priority and not board.place(unit, quiet, allow_runs=False):
             deferred.append(unit)
-    others = [unit for unit in ordered if not unit.priority]
+    # Classes go before the other units, while runs of empty slots are still there for them.
+    others = sorted((unit for unit in ordered if not unit.priority), key=lambda unit: not unit.is_class)
     unplaced = []
     for unit in deferred + others:
         if not board.place(unit, lambda slot: slot.capacity, allow_runs=True):

@@ -117,7 +117,7 @@ PAIRS = {
     "other names on one sheet": (
         make_row("a", "Nguyễn Văn An", BirthDate(1958, 3, 5), sheet="tdp-3", cccd="031058012345"),
         make_row("b", "Nguyễn Văn Anh", BirthDate(1958, 3, 5), sheet="tdp-3", cccd="031058012345"),
-        (0, None),
+        (0, "same_id_other_name"),
     ),
     "tone variant on one sheet": (
         make_row("a", "Nguyễn Văn Hoà", BirthDate(1958, 3, 5), sheet="tdp-3", tdp="3"),
