@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+import json
 from collections import defaultdict
 from pathlib import Path
 
@@ -14,9 +15,10 @@ from .distribution import bundles
 from .errors import FieldappError
 from .groups import GROUPS
 from .invitations import invite, mark_printed, move, reissue, rules, slot_load
-from .rounds import SiteSpec, create_round, find_site, get_round, sites
+from .rounds import SiteSpec, create_round, find_site, get_round, sites, station_plans
 from .slips import render_slips
 from .slots import build_slots
+from .stationplans import KINDS, reference
 from .web import render
 
 bp = Blueprint("rounds", __name__, url_prefix="/rounds")
@@ -225,3 +227,20 @@ def poster(round_id: str):
     if item is None:
         abort(404)
     return render("rounds/poster.html", round=found, item=item)
+
+
+@bp.route("/<round_id>/plans", methods=["GET", "POST"])
+def plans(round_id: str):
+    found = _round_or_404(round_id)
+    db = get_db()
+    catalogue = reference()
+    if request.method == "POST":
+        with write(db):
+            for kind in KINDS:
+                chosen = [item for item in catalogue["items"] if request.form.get(f"{kind}-{item}")]
+                db.execute("UPDATE station_plan SET items = ? WHERE round_id = ? AND kind = ?",
+                           [json.dumps(chosen), round_id, kind])
+            auth.audit(db, "station_plans_edit", subject=round_id)
+        return redirect(url_for("rounds.plans", round_id=round_id))
+    return render("rounds/plans.html", round=found, plans=station_plans(db, round_id), kinds=KINDS,
+                  catalogue=catalogue)
