@@ -7,7 +7,7 @@ from flask import Flask, has_request_context, redirect, request, session, url_fo
 from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
 
-from . import auth, crosscheck_views, db, import_views, review_views, roster_views, round_views, web
+from . import auth, checkin_views, crosscheck_views, db, device_views, import_views, review_views, roster_views, round_views, web
 from .config import data_dir, secret_key
 
 LANGUAGES = ("vi", "en")
@@ -46,7 +46,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.jinja_env.globals["get_locale"] = get_locale
     web.init_app(app)
     auth.init_app(app)
-    for blueprint in (roster_views.bp, import_views.bp, review_views.bp, crosscheck_views.bp, round_views.bp):
+    blueprints = (roster_views.bp, import_views.bp, review_views.bp, crosscheck_views.bp, round_views.bp,
+                  checkin_views.bp, device_views.bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
     @app.get("/")

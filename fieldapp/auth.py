@@ -1,8 +1,9 @@
 """Staff accounts and sign-in with a PIN; every page but sign-in and static files needs a session."""
 
+import functools
 import json
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -68,6 +69,21 @@ def login():
 def logout():
     session.pop("staff_id", None)
     return redirect(url_for("auth.login"))
+
+
+def require_role(*roles: str):
+    """Let only staff with one of these roles (or a site admin) use a view; others get 403."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            if g.staff["role"] not in (*roles, "site_admin"):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 def _require_sign_in():

@@ -182,4 +182,56 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        "0003_devices_visits",
+        [
+            "ALTER TABLE staff ADD COLUMN failed_pins INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE staff ADD COLUMN locked_until TEXT",
+            "ALTER TABLE staff ADD COLUMN active INTEGER NOT NULL DEFAULT 1",
+            """CREATE TABLE device (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,                 -- what the admin calls it: "Điện thoại bàn đón tiếp 1"
+                secret_hash TEXT NOT NULL,          -- hash of the device cookie's secret
+                paired_at TEXT NOT NULL,
+                paired_by TEXT,                     -- staff id of the admin who showed the pairing QR
+                last_seen TEXT,
+                revoked_at TEXT
+            )""",
+            """CREATE TABLE pairing_token (
+                token_hash TEXT PRIMARY KEY,
+                device_name TEXT NOT NULL,
+                created_by TEXT,
+                created_at TEXT NOT NULL,
+                expires_at TEXT NOT NULL,
+                used_at TEXT
+            )""",
+            """CREATE TABLE visit (
+                id TEXT PRIMARY KEY,
+                round_id TEXT REFERENCES exam_round(id),
+                site_id TEXT REFERENCES site(id),
+                person_id TEXT NOT NULL,
+                invitation_id TEXT REFERENCES invitation(id),
+                day TEXT NOT NULL,                  -- yyyy-mm-dd of the exam day
+                checked_in_at TEXT NOT NULL,
+                queue_number INTEGER NOT NULL,
+                plan_kind TEXT NOT NULL,            -- under36m, pupil, adult, worker
+                consent_by TEXT,                    -- self or guardian; NULL until recorded
+                guardian_name TEXT,
+                consent_at TEXT,
+                staff_id TEXT,
+                device_id TEXT,
+                UNIQUE (person_id, day)             -- one visit per person per day, whoever checks in
+            )""",
+            "CREATE UNIQUE INDEX visit_queue_number ON visit(site_id, day, queue_number)",
+            """CREATE TABLE idempotency (
+                key TEXT PRIMARY KEY,               -- sent by the page with each form post
+                staff_id TEXT,
+                method TEXT NOT NULL,
+                path TEXT NOT NULL,
+                status INTEGER NOT NULL,
+                location TEXT,                      -- the redirect target, if any
+                created_at TEXT NOT NULL
+            )""",
+        ],
+    ),
 ]

@@ -253,3 +253,102 @@ def test_review_and_crosscheck_fit_phone(page, server, tmp_path):
     screenshot(page, tmp_path, "8-roster-group")
     assert page_width(page) <= PHONE_WIDTH + 1
     assert page.errors == []
+
+
+# This test invites everyone the shared server holds, so the load table and the PDF are checked against its database.
+def test_round_print_on_phone(page, server, tmp_path):
+    import pypdfium2 as pdfium
+    import zxingcpp
+
+    from fieldapp.db import DATABASE_NAME, connect
+
+    import_with_cli(server.data_dir, [SAMPLE / "tdp-01-nguoi-cao-tuoi.xlsx", SAMPLE / "tdp-02-nguoi-cao-tuoi.xlsx"])
+    sign_in(page)
+    job_pages = []
+    page.on("response", lambda response: job_pages.append((response.request.headers.get("hx-request"), response))
+            if re.search(r"/rounds/jobs/[0-9a-f-]+$", response.url) else None)
+
+    page.get_by_role("link", name="Đợt khám", exact=True).click()
+    page.get_by_label("Tên đợt khám").fill("Đợt khám thử trên điện thoại")
+    page.get_by_label("Ngày bắt đầu").fill("2026-12-12")
+    page.get_by_label("Số ngày khám").fill("1")
+    page.get_by_label("Phường (in trên giấy mời)").fill("Phường An Lạc")
+    page.get_by_label("Trạm y tế (in trên giấy mời)").fill("Trạm Y tế phường An Lạc")
+    first_site = page.get_by_role("group", name="Điểm khám 1")
+    first_site.get_by_label("Tên", exact=True).fill("Trạm Y tế phường An Lạc")
+    first_site.get_by_label("Địa chỉ").fill("12 Lê Lợi")
+    first_site.get_by_label("Số người mỗi khung giờ (30 phút)").fill("4")
+    page.get_by_role("button", name="Tạo đợt khám").click()
+
+    expect(page.get_by_role("heading", name="Đợt khám thử trên điện thoại")).to_be_visible()
+    round_url = page.url
+    assert page_width(page) <= PHONE_WIDTH + 1
+
+    page.get_by_label("Chọn theo").select_option("all")
+    page.get_by_role("button", name="Mời và xếp khung giờ").click()
+
+    expect(page.get_by_text("người đã có khung giờ")).to_be_visible()
+    placed = int(re.match(r"(\d+) người đã có khung giờ", page.locator("p.summary").text_content()).group(1))
+    loads = [tuple(map(int, text.split("/"))) for text in page.locator("table.load td:nth-child(3)").all_text_contents()]
+    assert len(loads) == 14
+    assert [load for load in loads if load[1] != 4] == []
+    assert [load for load in loads if load[0] > load[1]] == []
+    assert sum(people for people, _ in loads) == placed
+    screenshot(page, tmp_path, "10-round")
+    assert page_width(page) <= PHONE_WIDTH + 1
+
+    page.get_by_role("button", name="In tất cả giấy mời").click()
+    expect(page.get_by_role("heading", name="In giấy mời")).to_be_visible()
+    job_url = page.url
+    expect(page.get_by_role("link", name="Tải tệp PDF")).to_be_visible(timeout=60_000)
+
+    assert re.search(r"/rounds/jobs/[0-9a-f-]+$", job_url)
+    assert page.url == job_url
+    first_job_page = next(response for hx, response in job_pages if hx is None).text()
+    polls = [response for hx, response in job_pages if hx == "true"]
+    print("DEBUG first running:", "hx-trigger" in first_job_page, "polls:", len(polls))
+    # A small job may finish before its page loads; only a page that started polling must have swapped.
+    if "hx-trigger" in first_job_page:
+        assert polls
+        assert "Tải tệp PDF" in polls[-1].text()
+    expect(page.get_by_text(f"Đã in xong {placed} giấy mời.")).to_be_visible()
+    screenshot(page, tmp_path, "11-job")
+    assert page_width(page) <= PHONE_WIDTH + 1
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Tải tệp PDF").click()
+    pdf = Path(download.value.path()).read_bytes()
+
+    assert download.value.suggested_filename == "giay-moi.pdf"
+    assert pdf.startswith(b"%PDF-")
+    document = pdfium.PdfDocument(pdf)
+    found = sorted(code.text for sheet in document
+                   for code in zxingcpp.read_barcodes(sheet.render(scale=150 / 72, grayscale=True).to_pil(),
+                                                      formats=zxingcpp.BarcodeFormat.QRCode))
+    document.close()
+    db = connect(server.data_dir / DATABASE_NAME)
+    active = sorted(row[0] for row in db.execute(
+        """SELECT i.token FROM invitation i JOIN exam_round r ON r.id = i.round_id
+           WHERE r.name = ? AND i.status = 'active' AND i.slot_start IS NOT NULL""",
+        ["Đợt khám thử trên điện thoại"]).fetchall())
+    db.conn.close()
+    assert len(active) == placed
+    assert found == active
+
+    page.goto(round_url)
+    page.get_by_role("link", name="Người được mời").click()
+    expect(page.get_by_role("heading", name="Người được mời")).to_be_visible()
+    assert page_width(page) <= PHONE_WIDTH + 1
+
+    page.goto(round_url)
+    page.get_by_role("link", name="Thông báo").click()
+    expect(page.get_by_role("heading", name="Thông báo cho tổ dân phố và trường")).to_be_visible()
+    expect(page.get_by_role("heading", name="Đọc trên loa").first).to_be_visible()
+    screenshot(page, tmp_path, "12-announcements")
+    assert page_width(page) <= PHONE_WIDTH + 1
+
+    page.get_by_role("link", name="In áp phích").first.click()
+    expect(page.get_by_role("heading", name="KHÁM SỨC KHỎE MIỄN PHÍ")).to_be_visible()
+    screenshot(page, tmp_path, "13-poster")
+    assert page_width(page) <= PHONE_WIDTH + 1
+    assert page.errors == []
