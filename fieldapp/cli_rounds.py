@@ -101,6 +101,8 @@ def slips(app, db, round_name, out, person_id, layout):
     total = sum(len(bundle.slips) for bundle in chosen)
     if person_id and not total:
         raise FieldappError("person_not_invited", value=person_id)
+    if not total:
+        raise FieldappError("slips_none")
 
     with click.progressbar(length=total, label=_("Đang in giấy mời")) as bar:
         shown = [0]

@@ -65,15 +65,21 @@ CATALOGUE = {
     "round_not_found": (_l("Không tìm thấy đợt khám '{value}'."), _l("Kiểm tra tên đợt khám (xem danh sách đợt khám).")),
     "site_invalid": (
         _l("Điểm khám '{value}' không hợp lệ."),
-        _l("Ghi theo dạng \"TÊN|ĐỊA CHỈ|SỐ NGƯỜI MỖI KHUNG GIỜ\", ví dụ \"Trạm Y tế|12 Lê Lợi|20\"."),
+        _l("Mỗi điểm khám cần tên, địa chỉ và số người mỗi khung giờ lớn hơn 0 (trên dòng lệnh: \"Trạm Y tế|12 Lê Lợi|20\")."),
     ),
     "site_not_found": (_l("Không tìm thấy điểm khám '{value}'."), _l("Các điểm khám của đợt này: {field}.")),
     "rule_invalid": (_l("Cách chọn người '{value}' không hợp lệ."), _l("Chọn theo nhóm, danh sách, tổ dân phố hoặc lớp.")),
     "invite_nothing_selected": (
         _l("Chưa chọn ai để mời."),
-        _l("Chọn --all (mọi người) hoặc lọc theo --group, --list, --tdp, --class."),
+        _l("Chọn mọi người, hoặc một nhóm, danh sách, tổ dân phố hay lớp (trên dòng lệnh: --all, --group, --list, --tdp, --class)."),
     ),
-    "person_not_invited": (_l("Người '{value}' chưa có giấy mời trong đợt này."), _l("Mời người này trước, rồi in lại giấy mời.")),
+    "person_not_invited": (_l("Người này chưa có giấy mời trong đợt này."), _l("Mời người này trước, rồi in lại giấy mời.")),
+    "person_no_slot": (
+        _l("Người này đã được mời nhưng chưa có khung giờ, nên chưa in được giấy mời."),
+        _l("Thêm ngày, thêm điểm khám hoặc tăng số người mỗi khung giờ, rồi in lại."),
+    ),
+    "slips_none": (_l("Chưa có giấy mời nào có khung giờ để in."), _l("Mời người vào đợt khám trước, rồi in giấy mời.")),
+    "date_not_in_round": (_l("Ngày {value} không phải ngày khám của điểm này."), _l("Chọn một ngày khám của đợt.")),
     "slot_full": (_l("Khung giờ {value} đã đủ người."), _l("Chọn khung giờ khác còn chỗ.")),
     # Rows that are left out.
     "row_no_name": (

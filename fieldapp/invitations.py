@@ -24,6 +24,8 @@ def select_people(db: sqlite_utils.Database, kind: str, value: str = "") -> list
     if kind == "all":
         query, params = "SELECT id FROM person", []
     elif kind == "group":
+        if not (value.strip().isdigit() and 1 <= int(value) <= 8):
+            raise FieldappError("group_invalid", value=value)
         query, params = "SELECT id FROM person WHERE (';' || groups || ';') LIKE ?", [f"%;{int(value)};%"]
     elif kind == "list":
         query, params = "SELECT DISTINCT person_id FROM source_row WHERE lower(file_name) = lower(?)", [value]
@@ -176,6 +178,8 @@ def move(db: sqlite_utils.Database, invitation_id: str, date: str, start: str) -
         raise FieldappError("person_not_invited", value=invitation_id)
     round_id, site_id = row
     site = next(s for s in sites(db, round_id) if s["id"] == site_id)
+    if date not in site["dates"]:
+        raise FieldappError("date_not_in_round", value=date)
     match = [slot for slot in _site_slots(site, [date], {}) if slot.start == start]
     if not match:
         raise FieldappError("slot_full", value=f"{date} {start}")

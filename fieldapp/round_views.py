@@ -126,6 +126,8 @@ def print_slips(round_id: str):
     db = get_db()
     chosen = bundles(db, round_id)
     total = sum(len(bundle.slips) for bundle in chosen)
+    if not total:
+        raise FieldappError("slips_none")
     app = current_app._get_current_object()
 
     def work(path, progress):
@@ -162,7 +164,9 @@ def job_file(job_id: str):
 def _single_slip(db, round_id: str, person_id: str):
     chosen = bundles(db, round_id, person_id)
     if not chosen:
-        raise FieldappError("person_not_invited", value=person_id)
+        invited = db.execute("SELECT 1 FROM invitation WHERE round_id = ? AND person_id = ? AND status = 'active'",
+                             [round_id, person_id]).fetchone()
+        raise FieldappError("person_no_slot" if invited else "person_not_invited")
     buffer = io.BytesIO()
     render_slips(chosen, buffer, layout="a5-2")
     with write(db):

@@ -255,7 +255,7 @@ def test_review_and_crosscheck_fit_phone(page, server, tmp_path):
     assert page.errors == []
 
 
-# This test invites everyone the shared server holds, so the load table and the PDF are checked against its database.
+# This test invites everyone in the shared server's roster, so it checks the load table and the PDF against its database.
 def test_round_print_on_phone(page, server, tmp_path):
     import pypdfium2 as pdfium
     import zxingcpp
@@ -265,8 +265,12 @@ def test_round_print_on_phone(page, server, tmp_path):
     import_with_cli(server.data_dir, [SAMPLE / "tdp-01-nguoi-cao-tuoi.xlsx", SAMPLE / "tdp-02-nguoi-cao-tuoi.xlsx"])
     sign_in(page)
     job_pages = []
-    page.on("response", lambda response: job_pages.append((response.request.headers.get("hx-request"), response))
-            if re.search(r"/rounds/jobs/[0-9a-f-]+$", response.url) else None)
+
+    def record_job_page(response) -> None:
+        if re.search(r"/rounds/jobs/[0-9a-f-]+$", response.url):
+            job_pages.append((response.request.headers.get("hx-request"), response))
+
+    page.on("response", record_job_page)
 
     page.get_by_role("link", name="Đợt khám", exact=True).click()
     page.get_by_label("Tên đợt khám").fill("Đợt khám thử trên điện thoại")
@@ -306,8 +310,7 @@ def test_round_print_on_phone(page, server, tmp_path):
     assert page.url == job_url
     first_job_page = next(response for hx, response in job_pages if hx is None).text()
     polls = [response for hx, response in job_pages if hx == "true"]
-    print("DEBUG first running:", "hx-trigger" in first_job_page, "polls:", len(polls))
-    # A small job may finish before its page loads; only a page that started polling must have swapped.
+    # A small job may finish before its page loads, so only a page that started polling must show a swapped fragment.
     if "hx-trigger" in first_job_page:
         assert polls
         assert "Tải tệp PDF" in polls[-1].text()
