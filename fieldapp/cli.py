@@ -8,7 +8,7 @@ import click
 from flask_babel import gettext as _
 
 from . import cli_rounds
-from .auth import ROLES, add_staff
+from .auth import ROLES
 from .cliapp import with_app
 from .db import write
 
@@ -22,12 +22,17 @@ def main():
 
 @main.command()
 @click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on (0.0.0.0: every network).")
-@click.option("--port", default=8000, show_default=True, help="TCP port for the site's web pages.")
+@click.option("--https-port", default=8443, show_default=True, help="TCP port for the site over HTTPS.")
+@click.option(
+    "--http-port", "--port", "http_port", default=8000, show_default=True,
+    help="TCP port for plain HTTP: the page where phones get the certificate, or the site itself with --no-https.",
+)
+@click.option("--no-https", "no_https", is_flag=True, help="Serve the site over plain HTTP only (behind a reverse proxy, or in tests).")
 @click.option("--demo", is_flag=True, help="On an empty data folder, create a demo ward with a synthetic roster.")
-@click.option("--threads", default=8, show_default=True, help="Request threads in waitress.")
+@click.option("--threads", default=8, show_default=True, help="Request threads for the site (waitress or cheroot).")
 @with_app
-def serve(app, db, host: str, port: int, demo: bool, threads: int):
-    """Serve the site to phones and tablets on the local network (plain HTTP)."""
+def serve(app, db, host: str, https_port: int, http_port: int, no_https: bool, demo: bool, threads: int):
+    """Serve the site to phones and tablets on the local network over HTTPS, and the join page over HTTP."""
     import waitress
 
     from . import demo as demo_ward
@@ -40,10 +45,58 @@ def serve(app, db, host: str, port: int, demo: bool, threads: int):
         click.echo(_("Đăng nhập: tên '%(user)s', mã PIN %(pin)s", user=login.username, pin=login.pin))
 
     addresses = ["127.0.0.1"] if host in ("127.0.0.1", "localhost") else local_addresses()
+    if no_https:
+        for address in addresses:
+            click.echo(_("Mở trên máy này hoặc điện thoại cùng mạng Wi-Fi: http://%(address)s:%(port)s/", address=address, port=http_port))
+        log.info("serving data folder %s on http://%s:%s", app.config["DATA_DIR"], host, http_port)
+        waitress.serve(app, host=host, port=http_port, threads=threads, ident="fieldapp")
+        return
+
+    _serve_https(app, host, addresses, https_port, http_port, threads)
+
+
+def _serve_https(app, host: str, addresses: list[str], https_port: int, http_port: int, threads: int) -> None:
+    """Serve the site with cheroot over HTTPS and the join app with waitress over HTTP, until interrupted."""
+    import socket
+    import sys
+    import threading
+
+    import waitress
+
+    from .join import JoinSite, create_join_app
+    from .network import local_addresses
+    from .tls import TlsFilesError, configure_app_for_https, https_server, prepare_site_tls
+
+    hostname = socket.gethostname()
+    try:
+        site_tls = prepare_site_tls(Path(app.config["DATA_DIR"]), local_addresses(), hostname)
+    except TlsFilesError as error:
+        # TODO: move these texts into the translation catalogue (messages.po) with their English.
+        click.echo(f"Không dùng được chứng chỉ HTTPS: {error}", err=True)
+        sys.exit(1)
+    configure_app_for_https(app)
+    join_app = create_join_app(JoinSite(addresses, hostname, http_port, https_port, site_tls))
+    join_server = waitress.create_server(join_app, host=host, port=http_port, threads=2, ident="fieldapp-join")
+    site_server = https_server(app, host, https_port, site_tls, threads)
+    site_server.prepare()
+
     for address in addresses:
-        click.echo(_("Mở trên máy này hoặc điện thoại cùng mạng Wi-Fi: http://%(address)s:%(port)s/", address=address, port=port))
-    log.info("serving data folder %s on %s:%s", app.config["DATA_DIR"], host, port)
-    waitress.serve(app, host=host, port=port, threads=threads, ident="fieldapp")
+        click.echo(_("Mở trên máy này hoặc điện thoại cùng mạng Wi-Fi: http://%(address)s:%(port)s/", address=address, port=http_port))
+        click.echo(f"Sau khi điện thoại đã cài chứng chỉ, mở fieldapp tại: https://{address}:{https_port}/")
+    click.echo(f"Tờ hướng dẫn để in: http://{addresses[0]}:{http_port}/join-sheet")
+    click.echo(f"Dấu vân tay SHA-256 của chứng chỉ {site_tls.ca_name}: {site_tls.fingerprint}")
+    log.info("serving data folder %s on https://%s:%s, join page on http://%s:%s",
+             app.config["DATA_DIR"], host, https_port, host, http_port)
+
+    join_thread = threading.Thread(target=join_server.run, name="join-http", daemon=True)
+    join_thread.start()
+    try:
+        site_server.serve()
+    except KeyboardInterrupt:
+        log.info("stopping on keyboard interrupt")
+    finally:
+        site_server.stop()
+        join_server.close()
 
 
 @main.command("import")
@@ -118,13 +171,71 @@ def user():
 @with_app
 def user_add(app, db, username: str, role: str, display_name: str | None, pin: str):
     """Create a staff account that signs in with a PIN."""
-    if not (pin.isdigit() and 4 <= len(pin) <= 12):
-        raise click.BadParameter(_("Mã PIN phải gồm 4 đến 12 chữ số."), param_hint="--pin")
-    if db.execute("SELECT 1 FROM staff WHERE username = ?", [username.lower()]).fetchone():
-        raise click.BadParameter(_("Tên đăng nhập '%(u)s' đã có.", u=username), param_hint="USERNAME")
-    with write(db):
-        add_staff(db, username, display_name or username, role, pin)
+    from .auth import audit, create_staff
+    from .errors import FieldappError
+
+    try:
+        with write(db):
+            staff_id = create_staff(db, username, display_name or username, role, pin)
+            audit(db, "staff_created", subject=staff_id, detail={"role": role, "via": "command"})
+    except FieldappError as error:
+        raise click.BadParameter(f"{error.message} {error.hint}", param_hint="--pin" if error.code == "pin_invalid" else "USERNAME")
     click.echo(_("Đã tạo tài khoản '%(u)s' (%(role)s).", u=username, role=role))
+
+
+@user.command("list")
+@with_app
+def user_list(app, db):
+    """List staff accounts: username, role, name, and whether disabled or locked."""
+    from .auth import list_staff, local_clock_time
+
+    for account in list_staff(db):
+        states = []
+        if not account["active"]:
+            states.append(_("đã khóa"))
+        if account["locked_until"]:
+            states.append(_("nhập sai PIN, khóa đến %(time)s", time=local_clock_time(account["locked_until"])))
+        line = f"{account['username']}\t{account['role']}\t{account['display_name']}"
+        click.echo(line + ("\t" + ", ".join(states) if states else ""))
+
+
+def _find_account(db, username: str) -> dict:
+    from .auth import find_staff
+    from .errors import FieldappError
+
+    account = find_staff(db, username=username)
+    if account is None:
+        raise FieldappError("staff_not_found", value=username)
+    return account
+
+
+@user.command("pin")
+@click.argument("username")
+@click.option("--pin", prompt=True, hide_input=True, confirmation_prompt=True, help="New PIN of 4 to 12 digits.")
+@with_app
+def user_pin(app, db, username: str, pin: str):
+    """Set a new PIN for an account; this also unlocks an account locked after wrong PINs."""
+    from .auth import audit, reset_pin
+
+    account = _find_account(db, username)
+    with write(db):
+        reset_pin(db, account["id"], pin)
+        audit(db, "staff_pin_reset", subject=account["id"], detail={"via": "command"})
+    click.echo(_("Đã đặt mã PIN mới cho '%(u)s'; tài khoản đã được mở khóa.", u=account["username"]))
+
+
+@user.command("disable")
+@click.argument("username")
+@with_app
+def user_disable(app, db, username: str):
+    """Disable an account: it can no longer sign in, and its open sessions end on their next request."""
+    from .auth import audit, set_active
+
+    account = _find_account(db, username)
+    with write(db):
+        set_active(db, account["id"], False)
+        audit(db, "staff_disabled", subject=account["id"], detail={"via": "command"})
+    click.echo(_("Đã khóa tài khoản '%(u)s'.", u=account["username"]))
 
 
 cli_rounds.register(main)

@@ -12,6 +12,7 @@ bp = Blueprint("crosscheck", __name__, url_prefix="/crosscheck")
 
 
 @bp.get("/")
+@auth.require_role("coordinator")
 def index():
     db = get_db()
     population = db.execute("SELECT count(*) FROM population_row").fetchone()[0]
@@ -19,6 +20,7 @@ def index():
 
 
 @bp.get("/export.xlsx")
+@auth.require_role("coordinator")
 def export():
     db = get_db()
     with write(db):

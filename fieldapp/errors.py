@@ -81,6 +81,82 @@ CATALOGUE = {
     "slips_none": (_l("Chưa có giấy mời nào có khung giờ để in."), _l("Mời người vào đợt khám trước, rồi in giấy mời.")),
     "date_not_in_round": (_l("Ngày {value} không phải ngày khám của điểm này."), _l("Chọn một ngày khám của đợt.")),
     "slot_full": (_l("Khung giờ {value} đã đủ người."), _l("Chọn khung giờ khác còn chỗ.")),
+    # Check-in at the door.
+    "checkin_not_ours": (
+        _l("Mã vừa quét không phải giấy mời hay thẻ căn cước."),
+        _l("Quét mã QR hoặc mã vạch trên giấy mời, hoặc mã QR trên thẻ căn cước; hoặc tìm theo tên."),
+    ),
+    "checkin_code_mistyped": (
+        _l("Mã '{value}' bị gõ sai: một chữ số không đúng hoặc hai chữ số bị đảo chỗ."),
+        _l("Gõ lại 24 chữ số in dưới mã QR trên giấy mời, hoặc quét mã QR."),
+    ),
+    "checkin_code_length": (
+        _l("Mã '{value}' có {field} chữ số; mã trên giấy mời có 24 chữ số."),
+        _l("Gõ lại đủ 6 nhóm, mỗi nhóm 4 chữ số, hoặc quét mã QR."),
+    ),
+    "checkin_token_unknown": (
+        _l("Không có giấy mời nào mang mã {value}."),
+        _l("Giấy mời có thể của phường khác; tìm người này theo tên hoặc đăng ký tại chỗ."),
+    ),
+    "checkin_token_void": (
+        _l("Giấy mời của {value} đã bị hủy vì đã cấp lại giấy mời mới."),
+        _l("Xin người khám giấy mời cấp lại; nếu không mang theo, tìm theo tên rồi đón tiếp."),
+    ),
+    "checkin_token_other_round": (
+        _l("Giấy mời này thuộc đợt khám khác: {value}."),
+        _l("Người này không được mời trong đợt đang đón tiếp; tìm theo tên hoặc đăng ký tại chỗ."),
+    ),
+    "checkin_other_site": (
+        _l("Người này được hẹn khám ở điểm khác: {value}."),
+        _l("Vẫn đón tiếp ở đây nếu người khám muốn: bấm xác nhận khám tại điểm này."),
+    ),
+    "checkin_not_invited": (
+        _l("Người này chưa có giấy mời trong đợt khám này."),
+        _l("Vẫn có thể đón tiếp nếu người này thuộc diện được khám."),
+    ),
+    "checkin_already": (
+        _l("Người này đã được đón tiếp hôm nay, số thứ tự {value}."),
+        _l("Không tạo lượt mới; hướng dẫn người khám theo số thứ tự đã có."),
+    ),
+    "checkin_card_not_on_roster": (
+        _l("{value} chưa có trong danh sách."),
+        _l("Kiểm tra thông tin từ thẻ căn cước, chọn nhóm rồi đăng ký tại chỗ."),
+    ),
+    "checkin_no_desk": (
+        _l("Chưa chọn đợt khám và điểm khám cho bàn đón tiếp này."),
+        _l("Chọn điểm khám đang mở hôm nay."),
+    ),
+    "checkin_consent_missing": (
+        _l("Chưa ghi nhận sự đồng ý khám và xử lý dữ liệu sức khỏe."),
+        _l("Đọc thông báo cho người khám, rồi đánh dấu ô đồng ý."),
+    ),
+    "checkin_guardian_missing": (
+        _l("Người khám dưới 16 tuổi ({value} tuổi): cần họ tên cha, mẹ hoặc người giám hộ đồng ý."),
+        _l("Ghi họ tên người giám hộ đi cùng và chọn người giám hộ đồng ý."),
+    ),
+    "checkin_assent_missing": (
+        _l("Trẻ {value} tuổi: cần cả trẻ đồng ý."),
+        _l("Giải thích cho trẻ về buổi khám, rồi đánh dấu ô trẻ đồng ý."),
+    ),
+    "walkin_name_missing": (_l("Thiếu họ tên người đăng ký."), _l("Ghi họ và tên như trên thẻ căn cước.")),
+    "walkin_birth_invalid": (
+        _l("Ngày sinh '{value}' không hợp lệ."),
+        _l("Ghi ngày/tháng/năm (vd 05/03/1958) hoặc chỉ năm sinh (vd 1958)."),
+    ),
+    "walkin_sex_missing": (_l("Chưa chọn giới tính."), _l("Chọn Nam hoặc Nữ.")),
+    "walkin_cccd_invalid": (
+        _l("Số CCCD/CMND '{value}' không đủ 12 (hoặc 9) chữ số."),
+        _l("Kiểm tra lại số trên thẻ căn cước, hoặc để trống."),
+    ),
+    "walkin_phone_invalid": (
+        _l("Số điện thoại '{value}' không hợp lệ."),
+        _l("Số di động có 10 chữ số, bắt đầu bằng 03, 05, 07, 08 hoặc 09; hoặc để trống."),
+    ),
+    "school_none_selected": (_l("Chưa chọn học sinh nào."), _l("Đánh dấu các em có mặt, rồi bấm đón tiếp.")),
+    "school_consent_missing": (
+        _l("Chưa xác nhận phụ huynh đã đồng ý qua nhà trường và các em đồng ý."),
+        _l("Ghi họ tên giáo viên đi cùng lớp và đánh dấu ô xác nhận."),
+    ),
     # Rows that are left out.
     "row_no_name": (
         _l("{file}{sheet}, dòng {row}: thiếu họ tên."),
@@ -132,6 +208,64 @@ CATALOGUE = {
     "name_placeholder": (
         _l("Họ tên '{value}' là tên tạm (trẻ chưa đặt tên)."),
         _l("Cập nhật tên khi gia đình đã đặt tên cho trẻ."),
+    ),
+    # Sign-in, staff accounts and paired devices.
+    "sign_in_failed": (
+        _l("Tên đăng nhập hoặc mã PIN không đúng."),
+        _l("Kiểm tra lại rồi thử lần nữa. Nhập sai mã PIN 5 lần liên tiếp thì tài khoản bị khóa 15 phút."),
+    ),
+    "account_locked": (
+        _l("Tài khoản bị khóa đến {value} vì nhập sai mã PIN 5 lần liên tiếp."),
+        _l("Thử lại sau giờ đó, hoặc nhờ quản trị viên đặt lại mã PIN để mở khóa ngay."),
+    ),
+    "sign_in_throttled": (
+        _l("Thiết bị này đã nhập sai quá nhiều lần nên tạm dừng đăng nhập đến {value}."),
+        _l("Chờ đến giờ đó rồi thử lại. Nếu quên mã PIN, nhờ quản trị viên đặt lại."),
+    ),
+    "device_not_paired": (
+        _l("Điện thoại này chưa được ghép với máy chủ của điểm khám, hoặc đã bị thu hồi."),
+        _l("Nhờ quản trị viên mở trang Thiết bị trên máy tính, bấm Ghép điện thoại mới, rồi quét mã QR bằng điện thoại này."),
+    ),
+    "pairing_token_unknown": (
+        _l("Mã ghép điện thoại không đúng."),
+        _l("Quét lại mã QR trên máy tính, hoặc nhờ quản trị viên tạo mã ghép mới."),
+    ),
+    "pairing_token_used": (
+        _l("Mã ghép này đã được dùng."),
+        _l("Mỗi mã QR chỉ ghép được một điện thoại. Nhờ quản trị viên tạo mã ghép mới."),
+    ),
+    "pairing_token_expired": (
+        _l("Mã ghép đã hết hạn: mỗi mã chỉ dùng được trong 5 phút."),
+        _l("Nhờ quản trị viên tạo mã ghép mới rồi quét ngay."),
+    ),
+    "device_name_missing": (
+        _l("Thiết bị cần có tên."),
+        _l("Đặt tên dễ nhận ra, ví dụ: Điện thoại bàn đón tiếp 1."),
+    ),
+    "staff_name_missing": (
+        _l("Tài khoản cần có họ tên người dùng (tối đa 100 ký tự)."),
+        _l("Ghi họ tên hiện trên màn hình, ví dụ: Nguyễn Thị Lan."),
+    ),
+    "username_invalid": (
+        _l("Tên đăng nhập '{value}' không hợp lệ."),
+        _l("Dùng 2 đến 32 chữ cái không dấu, chữ số hoặc dấu . _ -, bắt đầu bằng chữ hoặc số, ví dụ: lan.nt"),
+    ),
+    "username_exists": (_l("Tên đăng nhập '{value}' đã có."), _l("Chọn tên đăng nhập khác.")),
+    "role_invalid": (
+        _l("Vai trò '{value}' không hợp lệ."),
+        _l("Chọn một vai trò: đón tiếp, bàn khám, bác sĩ, điều phối hoặc quản trị điểm khám."),
+    ),
+    "pin_invalid": (
+        _l("Mã PIN phải gồm 4 đến 12 chữ số."),
+        _l("Chọn mã người dùng nhớ được nhưng khó đoán: tránh 1234, 0000 hay ngày sinh."),
+    ),
+    "staff_disable_self": (
+        _l("Không thể khóa tài khoản đang đăng nhập."),
+        _l("Nhờ một quản trị viên khác khóa, hoặc dùng lệnh fieldapp user disable trên máy tính."),
+    ),
+    "staff_not_found": (
+        _l("Không tìm thấy tài khoản '{value}'."),
+        _l("Xem các tài khoản bằng lệnh fieldapp user list."),
     ),
 }
 

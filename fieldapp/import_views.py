@@ -65,11 +65,13 @@ def _discard_stale() -> None:
 
 
 @bp.get("/")
+@auth.require_role("coordinator")
 def index():
     return render("imports/index.html", files=_imported_files(), groups=GROUPS)
 
 
 @bp.post("/preview")
+@auth.require_role("coordinator")
 def preview():
     upload = request.files.get("file")
     token = request.form.get("token", "")
@@ -112,6 +114,7 @@ def _form_overrides() -> dict[str, dict[int, str | None]]:
 
 
 @bp.post("/confirm")
+@auth.require_role("coordinator")
 def confirm():
     token = request.form.get("token", "")
     path = _upload_path(token)
@@ -141,6 +144,7 @@ def confirm():
 
 
 @bp.post("/<file_id>/delete")
+@auth.require_role("coordinator")
 def delete(file_id: str):
     db = get_db()
     row = db.execute("SELECT name FROM source_file WHERE id = ?", [file_id]).fetchone()
@@ -153,6 +157,7 @@ def delete(file_id: str):
 
 
 @bp.get("/<file_id>")
+@auth.require_role("coordinator")
 def report(file_id: str):
     row = get_db().execute("SELECT id, name, kind, list_group, imported_at, report FROM source_file WHERE id = ?", [file_id]).fetchone()
     if row is None:

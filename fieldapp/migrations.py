@@ -234,4 +234,11 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        "0004_checkin",
+        [
+            # Decree 13/2023 art. 20: a child from 7 years old agrees too, besides the guardian.
+            "ALTER TABLE visit ADD COLUMN child_assent INTEGER NOT NULL DEFAULT 0",
+        ],
+    ),
 ]

@@ -31,6 +31,7 @@ def _pairs(db) -> list[dict]:
 
 
 @bp.get("/")
+@auth.require_role("coordinator")
 def index():
     db = get_db()
     return render("review/index.html", "review/_list.html", pairs=_pairs(db), reasons=REASONS, decisions=_decisions(db))
@@ -46,6 +47,7 @@ def _decisions(db) -> list[dict]:
 
 
 @bp.post("/undo")
+@auth.require_role("coordinator")
 def undo():
     db = get_db()
     with write(db):
@@ -55,6 +57,7 @@ def undo():
 
 
 @bp.post("/decide")
+@auth.require_role("coordinator")
 def decide_pair():
     row_a, row_b = request.form.get("row_a", ""), request.form.get("row_b", "")
     decision = request.form.get("decision")

@@ -77,6 +77,7 @@ def person(person_id: str):
 
 
 @bp.get("/export.xlsx")
+@auth.require_role("coordinator")
 def export():
     db = get_db()
     with write(db):

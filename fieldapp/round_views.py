@@ -33,6 +33,7 @@ def _round_or_404(round_id: str) -> dict:
 
 
 @bp.get("/")
+@auth.require_role("coordinator")
 def index():
     rows = get_db().execute(
         """SELECT r.id, r.name, r.start_date, r.days,
@@ -43,6 +44,7 @@ def index():
 
 
 @bp.post("/")
+@auth.require_role("coordinator")
 def create():
     form = request.form
     try:
@@ -95,6 +97,7 @@ def _load_table(db, round_id: str) -> list[dict]:
 
 
 @bp.get("/<round_id>")
+@auth.require_role("coordinator")
 def show(round_id: str):
     found = _round_or_404(round_id)
     db = get_db()
@@ -106,6 +109,7 @@ def show(round_id: str):
 
 
 @bp.post("/<round_id>/invite")
+@auth.require_role("coordinator")
 def invite_people(round_id: str):
     found = _round_or_404(round_id)
     kind, value = request.form.get("kind", ""), request.form.get("value", "").strip()
@@ -120,6 +124,7 @@ def invite_people(round_id: str):
 
 
 @bp.post("/<round_id>/slips")
+@auth.require_role("coordinator")
 def print_slips(round_id: str):
     _round_or_404(round_id)
     layout = "a5-2" if request.form.get("layout") == "a5-2" else "a4-8"
@@ -145,6 +150,7 @@ def print_slips(round_id: str):
 
 
 @bp.get("/jobs/<job_id>")
+@auth.require_role("coordinator")
 def job(job_id: str):
     found = jobs.get(get_db(), job_id)
     if found is None:
@@ -153,6 +159,7 @@ def job(job_id: str):
 
 
 @bp.get("/jobs/<job_id>/file")
+@auth.require_role("coordinator")
 def job_file(job_id: str):
     found = jobs.get(get_db(), job_id)
     if found is None or found["status"] != "done":
@@ -176,6 +183,7 @@ def _single_slip(db, round_id: str, person_id: str):
 
 
 @bp.post("/<round_id>/reprint")
+@auth.require_role("coordinator")
 def reprint(round_id: str):
     _round_or_404(round_id)
     db = get_db()
@@ -192,6 +200,7 @@ def reprint(round_id: str):
 
 
 @bp.post("/<round_id>/move")
+@auth.require_role("coordinator")
 def move_person(round_id: str):
     _round_or_404(round_id)
     db = get_db()
@@ -201,6 +210,7 @@ def move_person(round_id: str):
 
 
 @bp.get("/<round_id>/people")
+@auth.require_role("coordinator")
 def people(round_id: str):
     found = _round_or_404(round_id)
     db = get_db()
@@ -218,12 +228,14 @@ def people(round_id: str):
 
 
 @bp.get("/<round_id>/announcements")
+@auth.require_role("coordinator")
 def announcement_list(round_id: str):
     found = _round_or_404(round_id)
     return render("rounds/announcements.html", round=found, items=announcements(get_db(), round_id))
 
 
 @bp.get("/<round_id>/poster")
+@auth.require_role("coordinator")
 def poster(round_id: str):
     found = _round_or_404(round_id)
     area = request.args.get("area", "")
@@ -234,6 +246,7 @@ def poster(round_id: str):
 
 
 @bp.route("/<round_id>/plans", methods=["GET", "POST"])
+@auth.require_role("coordinator")
 def plans(round_id: str):
     found = _round_or_404(round_id)
     db = get_db()

@@ -71,7 +71,7 @@ def server(tmp_path_factory):
     port = free_port()
     with log.open("w") as output:
         server = subprocess.Popen(
-            [sys.executable, "-m", "fieldapp.cli", "serve", "--data-dir", str(data_dir), "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", "fieldapp.cli", "serve", "--data-dir", str(data_dir), "--host", "127.0.0.1", "--no-https", "--port", str(port)],
             stdout=output, stderr=subprocess.STDOUT,
         )
     try:

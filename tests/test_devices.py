@@ -1,0 +1,290 @@
+"""Pairing phones by QR, the device cookie, last-seen times and revocation."""
+
+import datetime as dt
+import re
+
+import pytest
+
+from conftest import csrf_token, sign_in
+from fieldapp import auth, device_views
+from fieldapp.devices import DEVICE_COOKIE, hash_secret
+
+PHONE = {"REMOTE_ADDR": "192.168.1.23"}
+DEVICE_NAME = "Điện thoại đón tiếp 1"
+
+
+class Clock:
+    """A fake clock for auth.current_time, moved by hand."""
+
+    def __init__(self):
+        self.now = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.timezone.utc)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = Clock()
+    monkeypatch.setattr(auth, "current_time", fake)
+    return fake
+
+
+@pytest.fixture(autouse=True)
+def no_delay(app):
+    app.config["SIGN_IN_FAILURE_DELAY"] = 0
+
+
+def start_pairing(admin, name: str = DEVICE_NAME):
+    """Ask for a pairing QR as a signed-in admin; return the response and the token it shows."""
+    response = admin.post("/admin/devices/pair", data={"name": name, "csrf_token": csrf_token(admin, "/admin/devices")})
+    found = re.search(r"/pair/([A-Za-z0-9_-]+)", response.get_data(as_text=True))
+    return response, found.group(1) if found else None
+
+
+def paired_phone(app, db, name: str = DEVICE_NAME):
+    """Return a test client on a Wi-Fi address whose device was paired by the officer."""
+    admin = app.test_client()
+    sign_in(admin, "officer")
+    _, token = start_pairing(admin, name)
+    phone = app.test_client()
+    phone.environ_base.update(PHONE)
+    assert phone.get(f"/pair/{token}").status_code == 302
+    return phone
+
+
+def phone_sign_in(phone, persona: str = "reception", pin: str = "1111"):
+    return phone.post("/login", data={"username": persona, "pin": pin, "csrf_token": csrf_token(phone)})
+
+
+def device_row(db) -> dict:
+    cursor = db.execute("SELECT * FROM device")
+    return dict(zip([c[0] for c in cursor.description], cursor.fetchone()))
+
+
+# The pairing page.
+
+
+def test_pairing_page_shows_qr_and_token(officer, db):
+    response, token = start_pairing(officer)
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<svg" in page
+    assert f"<code>{token}</code>" in page
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_pairing_token_stored_hashed(officer, db):
+    _, token = start_pairing(officer)
+
+    stored = db.execute("SELECT token_hash, device_name, expires_at FROM pairing_token").fetchall()
+    assert stored[0][0] == hash_secret(token)
+    assert token not in repr(stored)
+    assert stored[0][1] == DEVICE_NAME
+
+
+def test_pairing_needs_device_name(officer, db):
+    response, _ = start_pairing(officer, "   ")
+
+    assert response.status_code == 400
+    assert "Thiết bị cần có tên." in response.get_data(as_text=True)
+    assert db.execute("SELECT count(*) FROM pairing_token").fetchone()[0] == 0
+
+
+def test_pairing_url_replaces_loopback_host(app, monkeypatch):
+    monkeypatch.setattr(device_views, "local_addresses", lambda: ["192.168.1.10", "127.0.0.1"])
+
+    with app.test_request_context("/admin/devices", base_url="https://127.0.0.1:8443"):
+        url = device_views.pairing_url("abc")
+
+    assert url == "https://192.168.1.10:8443/pair/abc"
+
+
+def test_pairing_url_keeps_wifi_host(app):
+    with app.test_request_context("/admin/devices", base_url="http://192.168.1.10:8000"):
+        url = device_views.pairing_url("abc")
+
+    assert url == "http://192.168.1.10:8000/pair/abc"
+
+
+# Visiting the pairing link on the phone.
+
+
+def test_pair_creates_device_and_cookie(app, officer, db, clock):
+    _, token = start_pairing(officer)
+    phone = app.test_client()
+
+    response = phone.get(f"/pair/{token}", environ_base=PHONE)
+
+    cookie = response.headers["Set-Cookie"]
+    device = device_row(db)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/login")
+    assert cookie.startswith(f"{DEVICE_COOKIE}={device['id']}.")
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Secure" not in cookie
+    assert "Max-Age=34560000" in cookie
+    assert device["name"] == DEVICE_NAME
+    assert device["paired_at"] == "2026-03-02T01:00:00+00:00"
+    assert device["paired_by"] == db.execute("SELECT id FROM staff WHERE username = 'officer'").fetchone()[0]
+    assert device["secret_hash"] not in cookie
+
+
+def test_pair_cookie_secure_over_https(app, officer):
+    _, token = start_pairing(officer)
+
+    response = app.test_client().get(f"/pair/{token}", base_url="https://192.168.1.10:8443", environ_base=PHONE)
+
+    assert "Secure" in response.headers["Set-Cookie"]
+
+
+def test_pairing_token_single_use(app, officer, db):
+    _, token = start_pairing(officer)
+    app.test_client().get(f"/pair/{token}", environ_base=PHONE)
+
+    response = app.test_client().get(f"/pair/{token}", environ_base=PHONE)
+
+    assert response.status_code == 410
+    assert "Mã ghép này đã được dùng." in response.get_data(as_text=True)
+    assert "Set-Cookie" not in response.headers or DEVICE_COOKIE not in response.headers["Set-Cookie"]
+    assert db.execute("SELECT count(*) FROM device").fetchone()[0] == 1
+
+
+def test_pairing_token_valid_before_five_minutes(app, officer, db, clock):
+    _, token = start_pairing(officer)
+    clock.advance(minutes=4, seconds=59)
+
+    response = app.test_client().get(f"/pair/{token}", environ_base=PHONE)
+
+    assert response.status_code == 302
+
+
+def test_pairing_token_expires_at_five_minutes(app, officer, db, clock):
+    _, token = start_pairing(officer)
+    clock.advance(minutes=5)
+
+    response = app.test_client().get(f"/pair/{token}", environ_base=PHONE)
+
+    assert response.status_code == 410
+    assert "Mã ghép đã hết hạn" in response.get_data(as_text=True)
+    assert db.execute("SELECT count(*) FROM device").fetchone()[0] == 0
+    assert db.execute("SELECT used_at FROM pairing_token").fetchone()[0] is None
+
+
+def test_unknown_pairing_token(client, db):
+    response = client.get("/pair/not-a-token", environ_base=PHONE)
+
+    assert response.status_code == 404
+    assert "Mã ghép điện thoại không đúng." in response.get_data(as_text=True)
+    assert db.execute("SELECT detail FROM audit_event WHERE action = 'pairing_refused'").fetchone()[0] == (
+        '{"reason": "pairing_token_unknown"}')
+
+
+# Signing in on a paired phone.
+
+
+def test_paired_phone_signs_in(app, db):
+    phone = paired_phone(app, db)
+
+    response = phone_sign_in(phone)
+
+    assert response.status_code == 302
+    assert phone.get("/roster/").status_code == 200
+
+
+def test_session_holds_staff_and_device(app, db):
+    phone = paired_phone(app, db)
+
+    phone_sign_in(phone)
+
+    with phone.session_transaction() as session:
+        assert session["device_id"] == device_row(db)["id"]
+        assert session["staff_id"] == db.execute("SELECT id FROM staff WHERE username = 'reception'").fetchone()[0]
+
+
+def test_forged_device_cookie_refused(app, db):
+    paired_phone(app, db)
+    stranger = app.test_client()
+    stranger.environ_base.update(PHONE)
+    stranger.set_cookie(DEVICE_COOKIE, f"{device_row(db)['id']}.guessed-secret")
+
+    response = phone_sign_in(stranger)
+
+    assert response.status_code == 403
+
+
+def test_revoked_phone_signed_out(app, officer, db):
+    phone = paired_phone(app, db)
+    phone_sign_in(phone)
+    device_id = device_row(db)["id"]
+
+    officer.post(f"/admin/devices/{device_id}/revoke", data={"csrf_token": officer.csrf})
+    response = phone.get("/roster/")
+
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/login")
+    assert "chưa được ghép" in phone.get("/login").get_data(as_text=True)
+    assert phone_sign_in(phone).status_code == 403
+    assert device_row(db)["revoked_at"] is not None
+
+
+def test_revoked_device_session_ends_at_laptop(app, officer, db):
+    phone = paired_phone(app, db)
+    phone_sign_in(phone)
+    phone.environ_base["REMOTE_ADDR"] = "127.0.0.1"
+
+    officer.post(f"/admin/devices/{device_row(db)['id']}/revoke", data={"csrf_token": officer.csrf})
+
+    assert phone.get("/roster/").status_code == 302
+
+
+def test_revoke_unknown_device(officer):
+    response = officer.post("/admin/devices/01a24000-0000-7000-8000-000000000000/revoke",
+                            data={"csrf_token": officer.csrf})
+
+    assert response.status_code == 404
+
+
+# Last seen.
+
+
+def test_last_seen_written_once_a_minute(app, db, clock):
+    phone = paired_phone(app, db)
+    phone_sign_in(phone)
+    clock.advance(seconds=59)
+    phone.get("/roster/")
+    within_minute = device_row(db)["last_seen"]
+    clock.advance(seconds=1)
+
+    phone.get("/roster/")
+
+    assert within_minute == "2026-03-02T01:00:00+00:00"
+    assert device_row(db)["last_seen"] == "2026-03-02T01:01:00+00:00"
+
+
+# The device list.
+
+
+def test_device_list_shows_devices(app, officer, db):
+    paired_phone(app, db)
+
+    page = officer.get("/admin/devices").get_data(as_text=True)
+
+    assert DEVICE_NAME in page
+    assert "Officer" in page
+    assert "Thu hồi" in page
+
+
+def test_device_list_marks_revoked(app, officer, db):
+    paired_phone(app, db)
+    officer.post(f"/admin/devices/{device_row(db)['id']}/revoke", data={"csrf_token": officer.csrf})
+
+    page = officer.get("/admin/devices").get_data(as_text=True)
+
+    assert "Đã thu hồi lúc" in page
+    assert f"/admin/devices/{device_row(db)['id']}/revoke" not in page
