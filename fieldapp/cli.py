@@ -71,8 +71,7 @@ def _serve_https(app, host: str, addresses: list[str], https_port: int, http_por
     try:
         site_tls = prepare_site_tls(Path(app.config["DATA_DIR"]), local_addresses(), hostname)
     except TlsFilesError as error:
-        # TODO: move these texts into the translation catalogue (messages.po) with their English.
-        click.echo(f"Không dùng được chứng chỉ HTTPS: {error}", err=True)
+        click.echo(_("Không dùng được chứng chỉ HTTPS: %(error)s", error=error), err=True)
         sys.exit(1)
     configure_app_for_https(app)
     join_app = create_join_app(JoinSite(addresses, hostname, http_port, https_port, site_tls))
@@ -82,9 +81,11 @@ def _serve_https(app, host: str, addresses: list[str], https_port: int, http_por
 
     for address in addresses:
         click.echo(_("Mở trên máy này hoặc điện thoại cùng mạng Wi-Fi: http://%(address)s:%(port)s/", address=address, port=http_port))
-        click.echo(f"Sau khi điện thoại đã cài chứng chỉ, mở fieldapp tại: https://{address}:{https_port}/")
-    click.echo(f"Tờ hướng dẫn để in: http://{addresses[0]}:{http_port}/join-sheet")
-    click.echo(f"Dấu vân tay SHA-256 của chứng chỉ {site_tls.ca_name}: {site_tls.fingerprint}")
+        click.echo(_("Sau khi điện thoại đã cài chứng chỉ, mở fieldapp tại: https://%(address)s:%(port)s/",
+                     address=address, port=https_port))
+    click.echo(_("Tờ hướng dẫn để in: http://%(address)s:%(port)s/join-sheet", address=addresses[0], port=http_port))
+    click.echo(_("Dấu vân tay SHA-256 của chứng chỉ %(name)s: %(fingerprint)s", name=site_tls.ca_name,
+                 fingerprint=site_tls.fingerprint))
     log.info("serving data folder %s on https://%s:%s, join page on http://%s:%s",
              app.config["DATA_DIR"], host, https_port, host, http_port)
 
