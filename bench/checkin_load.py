@@ -12,6 +12,7 @@ The last line of output is JSON: {"devices": 50, "servers": {"http": {"p50_ms": 
 """
 
 import argparse
+import random
 import datetime as dt
 import http.client
 import json
@@ -137,7 +138,8 @@ class Device:
         self.csrf = _CSRF.search(page).group(1)
 
 
-def run_devices(port: int, context: ssl.SSLContext | None, tokens: list[str], devices: int) -> dict:
+def run_devices(port: int, context: ssl.SSLContext | None, tokens: list[str], devices: int,
+                pause: tuple[float, float] = (0.0, 0.0)) -> dict:
     """Run the devices against one server; return server times, round trips and errors."""
     server_ms: list[float] = []
     round_trip_ms: list[float] = []
@@ -158,11 +160,14 @@ def run_devices(port: int, context: ssl.SSLContext | None, tokens: list[str], de
 
     def work(number: int) -> None:
         device = signed_in[number]
+        pacing = random.Random(number)
         barrier.wait()
         if device is None:
             return
         for token in tokens[number::devices]:
             try:
+                # The person hands over a slip, then reception checks the face and asks for consent.
+                time.sleep(pacing.uniform(*pause))
                 status, page, elapsed, timing = device.request("POST", "/checkin/scan",
                                                                {"code": token, "csrf_token": device.csrf})
                 person = _PERSON.search(page)
@@ -173,6 +178,7 @@ def run_devices(port: int, context: ssl.SSLContext | None, tokens: list[str], de
                 if 'value="guardian" checked' in page:
                     # A child: the page preselects the guardian; a parent agrees and a child from 7 assents.
                     form.update(consent_by="guardian", guardian_name="Nguyễn Văn Bố", child_assent="1")
+                time.sleep(pacing.uniform(*pause))
                 status, page, elapsed, timing = device.request("POST", "/checkin/visit", form)
                 samples.append((elapsed, timing))
                 if status != 200 or 'data-outcome="ok"' not in page:
@@ -200,7 +206,8 @@ def percentile(values: list[float], share: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(share * 100) - 1] if len(values) > 1 else values[0]
 
 
-def bench_server(name: str, template: Path, tokens: list[str], devices: int, https: bool, has_https: bool) -> dict:
+def bench_server(name: str, template: Path, tokens: list[str], devices: int, https: bool, has_https: bool,
+                 pause: tuple[float, float]) -> dict:
     """Start a server on a fresh copy of the ward, run the devices, stop the server; return the summary."""
     with tempfile.TemporaryDirectory(prefix=f"checkin-{name}-") as folder:
         data_dir = Path(folder) / "site"
@@ -222,7 +229,7 @@ def bench_server(name: str, template: Path, tokens: list[str], devices: int, htt
             if https:
                 ca = next(data_dir.rglob("ca.pem"))
                 context = ssl.create_default_context(cafile=str(ca))
-            result = run_devices(port, context, tokens, devices)
+            result = run_devices(port, context, tokens, devices, pause)
             if result["errors"]:
                 failures = [line for line in log.read_text(errors="replace").splitlines() if "Error" in line]
                 print(f"{name}: server log errors: {failures[:5]}")
@@ -251,17 +258,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--devices", type=int, default=50, help="Simulated phones, each a thread with its own session.")
     parser.add_argument("--slips", type=int, default=1000, help="Slips scanned and checked in per server, in all.")
+    parser.add_argument("--pause", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX"),
+                        help="Seconds a device waits before each request, drawn uniformly: a receptionist reading "
+                             "a slip, checking a face, asking for consent. 0 0 saturates the server.")
     args = parser.parse_args()
+    pause = tuple(args.pause)
 
     with tempfile.TemporaryDirectory(prefix="checkin-ward-") as folder:
         template = Path(folder) / "site"
         template.mkdir()
         tokens = build_ward(template, args.devices)[:args.slips]
         has_https = serve_has_https()
-        servers = {"http": bench_server("http", template, tokens, args.devices, https=False, has_https=has_https)}
+        servers = {"http": bench_server("http", template, tokens, args.devices, https=False, has_https=has_https,
+                                        pause=pause)}
         if has_https:
-            servers["https"] = bench_server("https", template, tokens, args.devices, https=True, has_https=True)
-    print(json.dumps({"devices": args.devices, "servers": servers}))
+            servers["https"] = bench_server("https", template, tokens, args.devices, https=True, has_https=True,
+                                            pause=pause)
+    print(json.dumps({"devices": args.devices, "pause_s": list(pause), "servers": servers}))
 
 
 if __name__ == "__main__":
