@@ -217,3 +217,31 @@ def test_typed_short_code_mistake(phone, server, tmp_path):
     expect(page.locator("[data-outcome=bad] h2")).to_contain_text("bị gõ sai")
     screenshot(page, tmp_path, "checkin-4-mistyped")
     assert page.errors == []
+
+
+def test_wifi_drop_during_check_in(phone, server, tmp_path):
+    person = invited_adult(server, 3)
+    page = phone(None)
+    page.keyboard.type(person["token"])
+    page.keyboard.press("Enter")
+    expect(page.locator("#result h2.name")).to_have_text(person["full_name"])
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    banner = page.locator("#offline-banner")
+
+    page.context.set_offline(True)
+    page.get_by_label("Đã đọc thông báo cho người khám và người khám đồng ý").check()
+    page.get_by_role("button", name="Đón tiếp", exact=True).click()
+    expect(banner).to_contain_text("1 thao tác đang chờ gửi")
+    visits_offline = _visits(server, person["person_id"])
+    page.context.set_offline(False)
+
+    expect(banner).to_be_hidden(timeout=30_000)
+    page.reload()
+    page.evaluate("new Promise((resolve) => setTimeout(resolve, 1000))")
+    assert visits_offline == 0
+    assert _visits(server, person["person_id"]) == 1
+    assert page.errors == []
+
+
+def _visits(server, person_id: str) -> int:
+    return server.db.execute("SELECT count(*) FROM visit WHERE person_id = ?", [person_id]).fetchone()[0]
