@@ -60,7 +60,7 @@ def print_report(db, parsed: list) -> None:
         problems = item.problems
         for sheet, problem in problems:
             click.echo("  " + render(problem.code, file=item.name, sheet=sheet, row=problem.row, value=problem.value))
-        for code in dict.fromkeys(problem.code for _, problem in problems):
+        for code in dict.fromkeys(problem.code for _sheet, problem in problems):
             click.echo("  → " + hint(code))
 
     people = db.execute("SELECT count(*) FROM person").fetchone()[0]

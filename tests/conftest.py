@@ -30,7 +30,8 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def app(data_dir: Path):
-    app = create_app({"DATA_DIR": str(data_dir), "TESTING": True})
+    # No pause after failed sign-ins: the lockout tests make many on purpose.
+    app = create_app({"DATA_DIR": str(data_dir), "TESTING": True, "SIGN_IN_FAILURE_DELAY": 0})
     with app.app_context():
         db = connect(data_dir / DATABASE_NAME)
         with write(db):
@@ -71,3 +72,25 @@ def officer(app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+class Clock:
+    """A fake clock for auth.current_time, moved by hand."""
+
+    def __init__(self):
+        self.now = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.timezone.utc)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    from fieldapp import auth
+
+    fake = Clock()
+    monkeypatch.setattr(auth, "current_time", fake)
+    return fake

@@ -1,6 +1,5 @@
 """Roles on every route, PIN lockout and throttling, the device rule for sign-in, staff accounts, audit rows."""
 
-import datetime as dt
 import json
 import re
 from urllib.parse import urlsplit
@@ -20,31 +19,6 @@ UNKNOWN = "01a24000-0000-7000-8000-000000000000"
 # Roles the conftest personas lack; the matrix signs in as these too.
 EXTRA = {"coord": ("coordinator", "3333"), "doc": ("doctor", "4444")}
 ACCOUNTS = {**PERSONAS, **EXTRA}
-
-
-class Clock:
-    """A fake clock for auth.current_time, moved by hand."""
-
-    def __init__(self):
-        self.now = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.timezone.utc)
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **delta) -> None:
-        self.now += dt.timedelta(**delta)
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    fake = Clock()
-    monkeypatch.setattr(auth, "current_time", fake)
-    return fake
-
-
-@pytest.fixture(autouse=True)
-def no_delay(app):
-    app.config["SIGN_IN_FAILURE_DELAY"] = 0
 
 
 @pytest.fixture

@@ -1,41 +1,14 @@
 """Pairing phones by QR, the device cookie, last-seen times and revocation."""
 
-import datetime as dt
 import re
 
-import pytest
 
 from conftest import csrf_token, sign_in
-from fieldapp import auth, device_views
+from fieldapp import device_views
 from fieldapp.devices import DEVICE_COOKIE, hash_secret
 
 PHONE = {"REMOTE_ADDR": "192.168.1.23"}
 DEVICE_NAME = "Điện thoại đón tiếp 1"
-
-
-class Clock:
-    """A fake clock for auth.current_time, moved by hand."""
-
-    def __init__(self):
-        self.now = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.timezone.utc)
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **delta) -> None:
-        self.now += dt.timedelta(**delta)
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    fake = Clock()
-    monkeypatch.setattr(auth, "current_time", fake)
-    return fake
-
-
-@pytest.fixture(autouse=True)
-def no_delay(app):
-    app.config["SIGN_IN_FAILURE_DELAY"] = 0
 
 
 def start_pairing(admin, name: str = DEVICE_NAME):

@@ -1,7 +1,6 @@
 """Import the synthetic 3,000-resident ward and check people, merges, groups and names against its truth files."""
 
 import csv
-import datetime as dt
 import json
 import unicodedata
 from collections import defaultdict
@@ -9,7 +8,7 @@ from itertools import combinations
 
 import pytest
 
-from fieldapp.birthdates import BirthDate, parse_iso
+from fieldapp.birthdates import parse_iso
 from fieldapp.db import connect
 from fieldapp.groups import groups_by_age, parse_groups
 from fieldapp.importer import import_files

@@ -275,6 +275,7 @@ def test_cli_round_flow(tmp_path):
     assert created.exit_code == 0
     assert f"Đã mời thêm {people} người" in invited.output
     assert printed.exit_code == 0
+    assert exported.exit_code == 0
     assert (tmp_path / "slips.pdf").read_bytes().startswith(b"%PDF")
     with (tmp_path / "inv.csv").open(encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))

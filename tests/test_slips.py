@@ -3,7 +3,6 @@
 import datetime as dt
 import io
 import math
-import random
 import unicodedata
 from collections import Counter
 
