@@ -241,4 +241,47 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "ALTER TABLE visit ADD COLUMN child_assent INTEGER NOT NULL DEFAULT 0",
         ],
     ),
+    (
+        "0005_queue",
+        [
+            """CREATE TABLE station_type (
+                id TEXT PRIMARY KEY,
+                site_id TEXT NOT NULL REFERENCES site(id) ON DELETE CASCADE,
+                code TEXT NOT NULL,                 -- measure, blood_pressure, glucose, vision, dental, ent, exam, doctor, lab
+                label TEXT NOT NULL,                -- shown to people: "Đo huyết áp, mạch"
+                items TEXT NOT NULL,                -- JSON list of the plan item codes served here
+                UNIQUE (site_id, code)
+            )""",
+            """CREATE TABLE desk (
+                id TEXT PRIMARY KEY,
+                site_id TEXT NOT NULL REFERENCES site(id) ON DELETE CASCADE,
+                station_type_id TEXT NOT NULL REFERENCES station_type(id) ON DELETE CASCADE,
+                number INTEGER NOT NULL,            -- shown to people: "Bàn 3"
+                open INTEGER NOT NULL DEFAULT 1 CHECK (open IN (0, 1)),
+                mean_service_s REAL NOT NULL,       -- running mean seconds from call or start to done
+                served INTEGER NOT NULL DEFAULT 0,
+                UNIQUE (site_id, number)
+            )""",
+            """CREATE TABLE task (
+                id TEXT PRIMARY KEY,
+                visit_id TEXT NOT NULL REFERENCES visit(id) ON DELETE CASCADE,
+                station_type_id TEXT NOT NULL REFERENCES station_type(id),
+                status TEXT NOT NULL CHECK (status IN ('waiting', 'called', 'in_service', 'done', 'skipped', 'no_show')),
+                in_line INTEGER NOT NULL DEFAULT 0, -- 1 for the one waiting task the person was sent to
+                desk_id TEXT REFERENCES desk(id),
+                priority TEXT NOT NULL CHECK (priority IN ('emergency', 'priority', 'normal')),
+                ordinal INTEGER NOT NULL,           -- 0 measurements, 1 other exams, 2 doctor's conclusion
+                queue_key REAL,                     -- serving order: joined the line (epoch s) minus head start
+                enqueued_at TEXT,
+                called_at TEXT,
+                calls INTEGER NOT NULL DEFAULT 0,
+                started_at TEXT,
+                done_at TEXT,
+                red_flags TEXT,                     -- JSON list recorded by triage
+                UNIQUE (visit_id, station_type_id)
+            )""",
+            "CREATE INDEX task_line ON task(station_type_id, queue_key) WHERE status = 'waiting' AND in_line = 1",
+            "CREATE INDEX task_desk ON task(desk_id) WHERE desk_id IS NOT NULL",
+        ],
+    ),
 ]

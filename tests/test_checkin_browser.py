@@ -222,6 +222,7 @@ def test_typed_short_code_mistake(phone, server, tmp_path):
 def test_wifi_drop_during_check_in(phone, server, tmp_path):
     person = invited_adult(server, 3)
     page = phone(None)
+    expect(page.locator("#code")).to_be_focused()
     page.keyboard.type(person["token"])
     page.keyboard.press("Enter")
     expect(page.locator("#result h2.name")).to_have_text(person["full_name"])
