@@ -203,6 +203,10 @@ CATALOGUE = {
         _l("Ngày sinh 01/01 có thể chỉ là năm sinh."),
         _l("Nếu chỉ biết năm sinh, ghi năm (vd 1945) thay cho 01/01/1945."),
     ),
+    "formulas_without_values": (
+        _l("Tệp {file} có {value} ô công thức chưa lưu giá trị, nên các ô đó được đọc là ô trống."),
+        _l("Mở tệp bằng Excel hoặc LibreOffice, lưu lại rồi nhập lại."),
+    ),
     "legacy_tcvn3": (_l("Chữ mã TCVN3 (.VnTime) đã chuyển sang Unicode."), ""),
     "legacy_vni": (_l("Chữ mã VNI đã chuyển sang Unicode."), ""),
     "name_placeholder": (

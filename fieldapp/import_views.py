@@ -97,7 +97,7 @@ def preview():
         return render("imports/index.html", "imports/_problem_card.html", status=error.status,
                       files=_imported_files(), groups=GROUPS, problem=error, file_name=name)
     return render("imports/preview.html", parsed=parsed, token=token, kind=kind, fields=FIELDS, groups=GROUPS,
-                  preview_rows=PREVIEW_ROWS, message=render_message)
+                  preview_rows=PREVIEW_ROWS, message=render_message, hint=hint)
 
 
 def _form_overrides() -> dict[str, dict[int, str | None]]:

@@ -290,6 +290,7 @@ def report_of(item: ParsedFile, on: dt.date) -> dict:
         "list_group": item.list_group,
         "group_guessed": item.group_guessed,
         "skipped_sheets": item.workbook.skipped_sheets,
+        "uncached_formulas": item.workbook.uncached_formulas,
         "sheets": [
             {
                 "name": sheet.name,

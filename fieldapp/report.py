@@ -53,6 +53,9 @@ def print_report(db, parsed: list) -> None:
         if item.renamed_from:
             click.echo("  " + _("Đã có một danh sách khác tên '%(old)s', nên tệp này được lưu với tên '%(new)s'.",
                                 old=item.renamed_from, new=item.name))
+        if item.workbook.uncached_formulas:
+            click.echo("  " + render("formulas_without_values", file=item.name, value=item.workbook.uncached_formulas))
+            click.echo("  → " + hint("formulas_without_values"))
         if item.workbook.skipped_sheets:
             click.echo("  " + _("Bỏ qua các trang ẩn: %(s)s.", s=", ".join(item.workbook.skipped_sheets)))
         if item.status != "unchanged":

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ from .legacy import vietnamese_score
 MAX_FILE_BYTES = 64 * 1024 * 1024
 _SNIFF_BYTES = 256 * 1024
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# A cell whose formula is followed by no value, or an empty one, before the cell's end.
+_FORMULA_WITHOUT_VALUE = re.compile(r"(?:</f>|<f\b[^>]*/>)(?:<v\s*/>|<v></v>)?</c>")
 
 
 @dataclass
@@ -38,6 +41,7 @@ class Workbook:
     sheets: list[Sheet]
     encoding: str | None = None
     skipped_sheets: list[str] = field(default_factory=list)
+    uncached_formulas: int = 0  # formula cells saved without their value, which read as empty
 
 
 def read_workbook(path: Path, display_name: str | None = None) -> Workbook:
@@ -89,7 +93,22 @@ def _read_xlsx(path: Path, name: str) -> Workbook:
             skipped.append(worksheet.title)
             continue
         sheets.append(_visible_cells(worksheet))
-    return Workbook(name, "xlsx", sheets, skipped_sheets=skipped)
+    return Workbook(name, "xlsx", sheets, skipped_sheets=skipped, uncached_formulas=_uncached_formulas(path))
+
+
+def _uncached_formulas(path: Path) -> int:
+    """Count formula cells stored without a value, as files written by programs other than Excel have them.
+
+    openpyxl reads such a cell as empty, so a name made with =CONCATENATE(...) would look missing.
+    """
+    count = 0
+    with zipfile.ZipFile(path) as package:
+        for member in package.namelist():
+            if member.startswith("xl/worksheets/") and member.endswith(".xml"):
+                xml = package.read(member).decode("utf-8", errors="replace")
+                if "<f" in xml:
+                    count += len(_FORMULA_WITHOUT_VALUE.findall(xml))
+    return count
 
 
 def _visible_cells(worksheet) -> Sheet:

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from fieldapp.columns import detect_layout
-from fieldapp.errors import FileProblem
+from fieldapp.errors import FileProblem, render
 from fieldapp.importer import parse_file
 from fieldapp.spreadsheet import MAX_FILE_BYTES, read_workbook
 
@@ -356,3 +356,28 @@ def test_bad_rows_reported_others_imported(tmp_path):
         (8, "row_birth_date_invalid", "15/13/1950"),
         (9, "row_birth_date_invalid", "2030"),
     ]
+
+
+def test_formulas_without_values_counted(tmp_path):
+    path = tmp_path / "cong-thuc.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["STT", "Họ đệm", "Tên", "Họ và tên", "Ngày sinh"])
+    sheet.append([1, "Nguyễn Văn", "An", '=B2&" "&C2', "05/03/1958"])
+    sheet.append([2, "Trần Thị", "Bình", '=B3&" "&C3', "01/01/1960"])
+    book.save(path)
+
+    workbook = read_workbook(path)
+
+    assert workbook.uncached_formulas == 2
+    assert render("formulas_without_values", file=path.name, value=2).startswith("Tệp cong-thuc.xlsx có 2 ô công thức")
+
+
+def test_plain_workbook_has_no_formulas(tmp_path):
+    path = tmp_path / "danh-sach.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["Họ và tên", "Ngày sinh"])
+    book.active.append(["Nguyễn Văn An", "05/03/1958"])
+    book.save(path)
+
+    assert read_workbook(path).uncached_formulas == 0
