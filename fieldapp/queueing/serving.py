@@ -1,0 +1,151 @@
+"""Desk actions: call the next person, call again, mark absent, start, finish, redirect and triage."""
+
+import datetime as dt
+import json
+
+import sqlite_utils
+
+from ..db import write
+from .policy import DEFAULT_POLICY, Policy
+from .routing import Destination, destination, put_in_line, route_in_transaction
+from .stations import expected_wait_s
+from .store import OPEN_STATUSES, QueueError, current_time, fetch_all, fetch_one, get_desk, get_task, stamp
+
+
+def call_next(db: sqlite_utils.Database, desk_id: str, at: dt.datetime | None = None) -> dict | None:
+    """Call the first person in serving order at the desk's station type; return the task or None.
+
+    Atomic: the pick and the update share one BEGIN IMMEDIATE transaction, so two desks never
+    call the same person.
+    """
+    at = current_time(at)
+    with write(db):
+        desk = get_desk(db, desk_id)
+        if not desk["open"]:
+            raise QueueError(f"desk {desk['number']} is closed; open it before calling")
+        task = fetch_one(db, "SELECT * FROM task WHERE station_type_id = ? AND status = 'waiting' AND in_line = 1 "
+                        "ORDER BY queue_key, rowid LIMIT 1", [desk["station_type_id"]])
+        if task is None:
+            return None
+        db.execute("UPDATE task SET status = 'called', desk_id = ?, called_at = ?, calls = calls + 1 WHERE id = ?",
+                   [desk_id, stamp(at), task["id"]])
+        return get_task(db, task["id"])
+
+
+def _task_in(db: sqlite_utils.Database, task_id: str, statuses: tuple[str, ...]) -> dict:
+    task = get_task(db, task_id)
+    if task["status"] not in statuses:
+        raise QueueError(f"task {task_id} is {task['status']}; expected {' or '.join(statuses)}")
+    return task
+
+
+def recall(db: sqlite_utils.Database, task_id: str, at: dt.datetime | None = None) -> dict:
+    """Call a called person again (the display and speaker repeat it); counts as a call."""
+    with write(db):
+        _task_in(db, task_id, ("called",))
+        db.execute("UPDATE task SET calls = calls + 1, called_at = ? WHERE id = ?", [stamp(current_time(at)), task_id])
+        return get_task(db, task_id)
+
+
+def absent(db: sqlite_utils.Database, task_id: str, policy: Policy = DEFAULT_POLICY) -> dict:
+    """Record that a called person did not come: back in line with a penalty, or no_show after max_calls.
+
+    The penalty moves the person's queue_key later by absent_penalty_min. A no-show leaves every
+    line; route() puts the person back when they return.
+    """
+    with write(db):
+        task = _task_in(db, task_id, ("called",))
+        if task["calls"] >= policy.max_calls:
+            db.execute("UPDATE task SET status = 'no_show', in_line = 0 WHERE id = ?", [task_id])
+        else:
+            db.execute("UPDATE task SET status = 'waiting', desk_id = NULL, queue_key = queue_key + ? WHERE id = ?",
+                       [policy.absent_penalty_min * 60, task_id])
+        return get_task(db, task_id)
+
+
+def start(db: sqlite_utils.Database, task_id: str, at: dt.datetime | None = None) -> dict:
+    """Record that the called person sat down at the desk; service time counts from here."""
+    with write(db):
+        _task_in(db, task_id, ("called",))
+        db.execute("UPDATE task SET status = 'in_service', started_at = ? WHERE id = ?",
+                   [stamp(current_time(at)), task_id])
+        return get_task(db, task_id)
+
+
+def _update_mean(db: sqlite_utils.Database, desk_id: str, seconds: float, policy: Policy) -> None:
+    desk = get_desk(db, desk_id)
+    served = desk["served"] + 1
+    # A cumulative mean for the first `window` people, then an exponential one with weight 1/window.
+    mean = desk["mean_service_s"] + (seconds - desk["mean_service_s"]) / min(served, policy.running_mean_window)
+    db.execute("UPDATE desk SET served = ?, mean_service_s = ? WHERE id = ?", [served, mean, desk_id])
+
+
+def done(db: sqlite_utils.Database, task_id: str, at: dt.datetime | None = None,
+         policy: Policy = DEFAULT_POLICY) -> Destination | None:
+    """Finish a task, update the desk's running mean service time and send the person on.
+
+    Returns the next destination, whose line the person is now in, or None when the visit is finished.
+    """
+    at = current_time(at)
+    with write(db):
+        task = _task_in(db, task_id, ("called", "in_service"))
+        db.execute("UPDATE task SET status = 'done', in_line = 0, done_at = ? WHERE id = ?", [stamp(at), task_id])
+        began = dt.datetime.fromisoformat(task["started_at"] or task["called_at"])
+        _update_mean(db, task["desk_id"], max((at - began).total_seconds(), 0.0), policy)
+        return route_in_transaction(db, task["visit_id"], at, policy)
+
+
+def skip(db: sqlite_utils.Database, task_id: str, at: dt.datetime | None = None,
+         policy: Policy = DEFAULT_POLICY) -> Destination | None:
+    """Drop a task the person declines or cannot have; return their next destination or None."""
+    at = current_time(at)
+    with write(db):
+        task = _task_in(db, task_id, OPEN_STATUSES)
+        db.execute("UPDATE task SET status = 'skipped', in_line = 0 WHERE id = ?", [task_id])
+        return route_in_transaction(db, task["visit_id"], at, policy)
+
+
+def send_to(db: sqlite_utils.Database, task_id: str, station_type_id: str, at: dt.datetime | None = None,
+            policy: Policy = DEFAULT_POLICY) -> Destination:
+    """Send a person from a desk to another station type's line, keeping their class.
+
+    The visit's own task at that station type is used when it has one. Otherwise this task moves
+    there, for example when the station it was planned for has closed. The person joins the new
+    line as if they had just arrived, and a task they leave stays waiting to be done later.
+    """
+    at = current_time(at)
+    with write(db):
+        task = _task_in(db, task_id, OPEN_STATUSES)
+        target = fetch_one(db, "SELECT * FROM station_type WHERE id = ?", [station_type_id])
+        if target is None:
+            raise QueueError(f"station type {station_type_id} not found")
+        own = fetch_one(db, "SELECT * FROM task WHERE visit_id = ? AND station_type_id = ?",
+                   [task["visit_id"], station_type_id])
+        if own is not None and own["status"] not in OPEN_STATUSES:
+            raise QueueError(f"task at station type {target['code']} is already {own['status']}")
+        if own is None or own["id"] == task_id:
+            db.execute("UPDATE task SET station_type_id = ? WHERE id = ?", [station_type_id, task_id])
+            own = get_task(db, task_id)
+        else:
+            db.execute("UPDATE task SET status = 'waiting', desk_id = NULL, in_line = 0 WHERE id = ?", [task_id])
+        put_in_line(db, own, at, policy)
+        return destination(db, {**own, "code": target["code"], "label": target["label"]},
+                            expected_wait_s(db, station_type_id))
+
+
+def triage(db: sqlite_utils.Database, visit_id: str, red_flags: list[str], policy: Policy = DEFAULT_POLICY) -> int:
+    """Raise a visit's open tasks to emergency when triage finds red flags; return how many changed.
+
+    A task already in line moves to the front at once, because its queue_key loses the emergency head start.
+    """
+    if not red_flags:
+        return 0
+    with write(db):
+        tasks = fetch_all(db, "SELECT * FROM task WHERE visit_id = ? AND status IN ('waiting', 'called', 'in_service')",
+                      [visit_id])
+        for task in tasks:
+            shift = policy.head_start_s("emergency") - policy.head_start_s(task["priority"])
+            db.execute("UPDATE task SET priority = 'emergency', red_flags = ?, "
+                       "queue_key = CASE WHEN queue_key IS NULL THEN NULL ELSE queue_key - ? END WHERE id = ?",
+                       [json.dumps(list(red_flags), ensure_ascii=False), shift, task["id"]])
+        return len(tasks)
