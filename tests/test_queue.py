@@ -225,9 +225,9 @@ def test_priority_head_start(db):
 
 def test_long_wait_overtakes_priority(db):
     first = queued(db, priority="normal", at=T0)
-    queued(db, priority="priority", at=minutes(25))
+    queued(db, priority="priority", at=minutes(125))
 
-    task = call_next(db, desk_of(db, "measure"), at=minutes(26))
+    task = call_next(db, desk_of(db, "measure"), at=minutes(126))
 
     assert task["visit_id"] == first
 

@@ -10,7 +10,7 @@ minus their class's head start:
     queue_key = joined_at - head_start[class] + absences * absent_penalty
 
 Emergency has a head start of 10**9 s (about 32 years), so it is always first. Priority has
-a head start of H minutes (20 by default), so a normal person who has waited more than H minutes
+a head start of H minutes (120 by default), so a normal person who has waited more than H minutes
 longer than a priority person is served first: waiting time ages every class at the same rate.
 
 Every function that writes runs inside write(db) (BEGIN IMMEDIATE), so two desks calling at

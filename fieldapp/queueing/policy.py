@@ -9,7 +9,9 @@ CLASSES = ("emergency", "priority", "normal")
 class Policy:
     """Settings for priority classes, line order, absences and routing; every number is configurable."""
 
-    priority_head_start_min: float = 20
+    # Two hours: in a normal day lines are short and priority is served first; in an overloaded one
+    # a normal person who has waited two hours longer still goes ahead (bench/queue_sim.py).
+    priority_head_start_min: float = 120
     emergency_head_start_s: float = 10**9
     elderly_age: int = 75
     child_age: int = 6                    # children under this age get priority
