@@ -19,7 +19,7 @@ def vietnamese_date(day: dt.date) -> str:
 
 @dataclass
 class Announcement:
-    """What one area is told: when and where to come, who is invited, what to bring."""
+    """The texts for one area: when and where to come, who is invited, what to bring."""
 
     area: str
     people: int
@@ -32,7 +32,7 @@ class Announcement:
 def announcements(db: sqlite_utils.Database, round_id: str) -> list[Announcement]:
     """Return one announcement per residential group or class of the round's invitations."""
     found = get_round(db, round_id)
-    made = []
+    texts = []
     for bundle in bundles(db, round_id):
         spans: dict[tuple, list[str]] = defaultdict(list)
         for slip in bundle.slips:
@@ -43,10 +43,10 @@ def announcements(db: sqlite_utils.Database, round_id: str) -> list[Announcement
             for (day, site, address), times in sorted(spans.items())
         ]
         fasting = any(slip.fasting for slip in bundle.slips)
-        made.append(Announcement(bundle.area, len(bundle.slips), sessions, fasting,
+        texts.append(Announcement(bundle.area, len(bundle.slips), sessions, fasting,
                                  _loudspeaker(found, bundle.area, len(bundle.slips), sessions, fasting),
                                  _chat(found, bundle.area, sessions, fasting)))
-    return made
+    return texts
 
 
 def _bring_text(fasting: bool) -> str:

@@ -105,11 +105,11 @@ def slips(app, db, round_name, out, person_id, layout):
         raise FieldappError("slips_none")
 
     with click.progressbar(length=total, label=_("Đang in giấy mời")) as bar:
-        shown = [0]
+        reported = [0]
 
         def progress(done: int, _total: int) -> None:
-            bar.update(done - shown[0])
-            shown[0] = done
+            bar.update(done - reported[0])
+            reported[0] = done
 
         pages = render_slips(chosen, Path(out), layout=layout, progress=progress)
     with write(db):

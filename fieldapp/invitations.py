@@ -183,8 +183,8 @@ def move(db: sqlite_utils.Database, invitation_id: str, date: str, start: str) -
     match = [slot for slot in _site_slots(site, [date], {}) if slot.start == start]
     if not match:
         raise FieldappError("slot_full", value=f"{date} {start}")
-    taken = slot_load(db, round_id).get((site_id, date, start), 0)
-    if taken >= site["capacity"]:
+    occupied = slot_load(db, round_id).get((site_id, date, start), 0)
+    if occupied >= site["capacity"]:
         raise FieldappError("slot_full", value=f"{date} {start}")
     db.execute("UPDATE invitation SET date = ?, slot_start = ?, slot_end = ? WHERE id = ?",
                [date, start, match[0].end, invitation_id])

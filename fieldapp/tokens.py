@@ -1,8 +1,8 @@
 """Invitation tokens: 24 digits, a format prefix, 21 random digits and a Damm check digit.
 
-Digits only, because Vietnamese input methods rewrite letters a USB scanner types
-(Telex turns "DD" into "Đ" and "AA" into "Â"; VNI turns "A1" into "Á"), but leave a run
-of digits alone, and because a phone shows its numeric keypad for them. 21 random digits
+Digits only, because Vietnamese input methods rewrite letters that a USB scanner types:
+Telex turns "DD" into "Đ" and "AA" into "Â", and VNI turns "A1" into "Á". They leave a run
+of digits alone, and a phone shows its numeric keypad for digits. 21 random digits
 carry 69 bits. The Damm check digit catches every single wrong digit and every swap of
 two neighbours, so a typing mistake is told apart from an unknown invitation.
 """
