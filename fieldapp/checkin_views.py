@@ -13,7 +13,7 @@ from .groups import GROUPS
 from .rounds import sites
 from .roster import search_people
 from .visits import (ASSENT_AGE, CHILD_AGE, Consent, Desk, age_on, check_consent, check_in,
-                     first_station, get_visit, plan_for, plan_label, record_visit)
+                     first_station, get_visit, plan_for, plan_label, queue_visit, record_visit)
 from .walkins import WalkInForm, clean_form, is_walk_in, register
 from .web import render
 
@@ -230,6 +230,8 @@ def walkin():
             auth.audit(db, "walk_in", subject=person_id, detail={"visit": visit["id"], "created": created})
     except FieldappError as problem:
         return _page("checkin/_walkin.html", status=problem.status, walkin=entered, problem=problem, form=request.form)
+    if created:
+        queue_visit(db, visit, found)
     return _page("checkin/_visit.html", **_visit_context(db, visit))
 
 
@@ -297,4 +299,8 @@ def school_check_in():
             checked_in.append((pupil, visit, created))
         auth.audit(db, "school_check_in", detail={"pupils": len(checked_in),
                                                   "created": sum(created for _, _, created in checked_in)})
+    # The queue opens its own transactions, so pupils join their first line after the check-ins commit.
+    for pupil, visit, created in checked_in:
+        if created:
+            queue_visit(db, visit, pupil)
     return _school_page(db, desk, class_name, problem=None, checked_in=checked_in)

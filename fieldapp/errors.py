@@ -138,6 +138,27 @@ CATALOGUE = {
         _l("Trẻ {value} tuổi: cần cả trẻ đồng ý."),
         _l("Giải thích cho trẻ về buổi khám, rồi đánh dấu ô trẻ đồng ý."),
     ),
+    # Exam stations and triage.
+    "station_desk_closed": (
+        _l("Bàn {value} đang đóng nên không gọi được."),
+        _l("Mở bàn ở màn hình điều phối, rồi gọi lại."),
+    ),
+    "station_task_changed": (
+        _l("Số {value} không còn ở bàn này (có thể máy khác vừa xử lý)."),
+        _l("Xem lại danh sách đang chờ rồi làm lại."),
+    ),
+    "station_move_invalid": (
+        _l("Không chuyển được số {value} sang {field}: người này đã xong ở đó."),
+        _l("Chọn bàn khác, hoặc để người này ở hàng đang chờ."),
+    ),
+    "triage_no_flags": (
+        _l("Chưa chọn dấu hiệu nguy hiểm nào."),
+        _l("Chọn ít nhất một dấu hiệu; với dấu hiệu khác, chọn Khác và ghi rõ."),
+    ),
+    "triage_visit_finished": (
+        _l("Số {value} không còn ở hàng chờ nào (đã khám xong, hoặc đã vắng mặt quá số lần gọi)."),
+        _l("Đưa người này đến bác sĩ ngay và báo người điều phối."),
+    ),
     "walkin_name_missing": (_l("Thiếu họ tên người đăng ký."), _l("Ghi họ và tên như trên thẻ căn cước.")),
     "walkin_birth_invalid": (
         _l("Ngày sinh '{value}' không hợp lệ."),

@@ -1,11 +1,13 @@
 """Visits: one per person per exam day, with consent, a queue number and the person's station plan."""
 
 import datetime as dt
+import logging
 import sqlite3
 from dataclasses import dataclass
 
 import sqlite_utils
 
+from . import queueing
 from .birthdates import parse_iso
 from .db import new_id, now, write
 from .errors import FieldappError
@@ -17,6 +19,7 @@ from .stationplans import kind_of, reference
 CHILD_AGE = 16
 ASSENT_AGE = 7
 CONSENT_BY = ("self", "guardian")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -114,12 +117,32 @@ def check_in(db: sqlite_utils.Database, desk: Desk, person: dict, consent: Conse
     consent = check_consent(consent, age_on(person.get("birth_date"), desk.day))
     try:
         with write(db):
-            return record_visit(db, desk, person, consent, invitation_id, staff_id, device_id)
+            visit, created = record_visit(db, desk, person, consent, invitation_id, staff_id, device_id)
     except sqlite3.IntegrityError:
         existing = find_visit(db, person["id"], desk.day)
         if existing is None:
             raise
         return existing, False
+    if created:
+        queue_visit(db, visit, person)
+    return visit, created
+
+
+def queue_visit(db: sqlite_utils.Database, visit: dict, person: dict) -> None:
+    """Put a new visit in its first station line, creating the site's default stations when it has none.
+
+    Call it after the check-in transaction has committed, because the queue functions open their own.
+    A queue problem, such as a plan item that no station serves, is logged and leaves the visit checked
+    in but in no line, so a misconfigured plan never blocks the door.
+    """
+    try:
+        if db.execute("SELECT 1 FROM station_type WHERE site_id = ?", [visit["site_id"]]).fetchone() is None:
+            queueing.create_default_stations(db, visit["site_id"])
+        age = age_on(person.get("birth_date"), visit["day"])
+        priority = queueing.priority_class(age, parse_groups(person.get("groups") or ""))
+        queueing.enqueue_visit(db, visit["id"], priority)
+    except queueing.QueueError as error:
+        log.warning("visit %s checked in but not queued: %s", visit["id"], error)
 
 
 def first_station(items: list[str]) -> str:

@@ -1,0 +1,145 @@
+"""The waiting-room TV in Debian's Chromium at 1920x1080: a call made on the server's database shows up.
+
+The server runs as `fieldapp serve --no-https` on 127.0.0.1. The test writes to the same SQLite file
+through the queue API, as a desk would, and the board's one-second polling must show the call.
+"""
+
+import datetime as dt
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import pypdfium2 as pdfium
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from fieldapp.auth import add_staff
+from fieldapp.db import DATABASE_NAME, connect, new_id, write
+from fieldapp.queueing import call_next, create_default_stations, enqueue_visit
+from fieldapp.rounds import SiteSpec, create_round, sites
+from test_browser import CHROMIUM, CHROMIUM_ARGS, free_port, record_console_error, screenshot, wait_for_port
+
+pytestmark = pytest.mark.browser
+
+TV_WIDTH, TV_HEIGHT = 1920, 1080
+CALL_SHOWN_MS = 2_000
+MM_80_PX = 80 / 25.4 * 96   # CSS pixels are 1/96 inch
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """Serve a round open today at one site with the default stations, and yield its URL and database."""
+    folder = tmp_path_factory.mktemp("display-browser")
+    data_dir = folder / "site"
+    data_dir.mkdir()
+    db = connect(data_dir / DATABASE_NAME)
+    with write(db):
+        round_id = create_round(db, "Đợt 1", dt.date.today(), 1, [SiteSpec("Trạm Y tế phường An Lạc", "12 Lê Lợi", 40)])
+        add_staff(db, "tv", "Màn hình", "coordinator", "5555")
+    site = sites(db, round_id)[0]
+    create_default_stations(db, site["id"])
+
+    log = folder / "server.log"
+    port = free_port()
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "fieldapp.cli", "serve", "--data-dir", str(data_dir), "--host", "127.0.0.1",
+             "--no-https", "--port", str(port)],
+            stdout=output, stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for_port(port, process, log)
+        yield SimpleNamespace(url=f"http://127.0.0.1:{port}", db=db, round_id=round_id, site_id=site["id"])
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        db.conn.close()
+
+
+@pytest.fixture
+def tv(server):
+    """Open the display page at TV size, signed in as the coordinator account the TV uses."""
+    playwright = sync_playwright().start()
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    context = browser.new_context(viewport={"width": TV_WIDTH, "height": TV_HEIGHT}, locale="vi-VN",
+                                  base_url=server.url)
+    page = context.new_page()
+    page.errors = []
+    page.on("console", lambda message: record_console_error(page, message))
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.goto("/login")
+    page.get_by_label("Tên đăng nhập").fill("tv")
+    page.get_by_label("Mã PIN").fill("5555")
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url("**/roster/**")
+    page.goto("/display/")
+    yield page
+    browser.close()
+    playwright.stop()
+
+
+def queued_visit(server, full_name: str) -> dict:
+    """Insert a person and today's visit, and put the person in their first line."""
+    db = server.db
+    with write(db):
+        person_id = new_id()
+        db["person"].insert({"id": person_id, "full_name": full_name, "sort_key": full_name, "search_key": full_name,
+                             "birth_date": "1980-01-01", "groups": "", "updated_at": "2026-01-01"})
+        number = db.execute("SELECT coalesce(max(queue_number), 0) + 1 FROM visit").fetchone()[0]
+        visit = {"id": new_id(), "round_id": server.round_id, "site_id": server.site_id, "person_id": person_id,
+                 "day": dt.date.today().isoformat(), "checked_in_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+                 "queue_number": number, "plan_kind": "adult"}
+        db["visit"].insert(visit)
+    enqueue_visit(db, visit["id"])
+    return visit
+
+
+def measure_desk(server) -> tuple[str, int]:
+    return server.db.execute("SELECT desk.id, desk.number FROM desk JOIN station_type s ON s.id = desk.station_type_id "
+                             "WHERE s.code = 'measure'").fetchone()
+
+
+def test_display_shows_new_call(tv, server, tmp_path):
+    expect(tv.locator("body[data-ready=true]")).to_have_count(1)
+    tv.get_by_role("button", name="Bật âm thanh").click()
+    visit = queued_visit(server, "Nguyễn Văn An")
+    desk_id, desk_number = measure_desk(server)
+
+    call_next(server.db, desk_id)
+
+    called = tv.locator(".desk.called")
+    expect(called.locator(".number")).to_have_text(str(visit["queue_number"]), timeout=CALL_SHOWN_MS)
+    expect(called.locator(".name")).to_have_text("Nguyễn V. A.")
+    expect(tv.locator("body")).to_have_attribute(
+        "data-last-announcement", f"Mời số {visit['queue_number']}, đến bàn {desk_number}, cân đo")
+    screenshot(tv, tmp_path, "display-1-called")
+    tv.wait_for_timeout(2_500)
+    assert tv.locator("body").get_attribute("data-announcements") == "1"
+    width = tv.evaluate("document.documentElement.scrollWidth")
+    height = tv.evaluate("document.documentElement.scrollHeight")
+    assert width <= TV_WIDTH
+    assert height <= TV_HEIGHT
+    assert tv.errors == []
+
+
+def test_ticket_prints_80mm(tv, server, tmp_path):
+    visit = queued_visit(server, "Trần Thị Bình")
+    tv.goto(f"/display/ticket/{visit['id']}")
+    tv.emulate_media(media="print")
+
+    ticket = tv.locator(".ticket").bounding_box()
+    pdf = pdfium.PdfDocument(tv.pdf(width="80mm", height="120mm"))
+    pages = len(pdf)
+    text = pdf[0].get_textpage().get_text_range()
+    pdf.close()
+
+    assert pages == 1
+    assert ticket["width"] <= MM_80_PX
+    assert str(visit["queue_number"]) in text
+    assert "Trần Thị Bình" in text
+    assert "In phiếu" not in text
+    assert tv.errors == []
