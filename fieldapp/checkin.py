@@ -24,7 +24,7 @@ PERSON_COLUMNS = "id, full_name, sex, birth_date, cccd, cmnd, phone, address, td
 
 @dataclass(frozen=True)
 class Scan:
-    """What a scanned or typed text is: kind is token, card, mistyped, foreign or empty."""
+    """The classification of a scanned or typed text: kind is token, card, mistyped, foreign or empty."""
 
     kind: str
     text: str

@@ -43,7 +43,7 @@ def ensure_demo(db: sqlite_utils.Database, folder: Path) -> DemoLogin:
         today = dt.date.today()
         import_files(db, sorted((lists / "lists").iterdir()), today)
         import_files(db, [lists / "population.csv"], today, kind="population")
-        # The truth files are the generator's answers, not something a ward would have.
+        # The truth files record what the generator did, which a real ward would never have.
         shutil.rmtree(lists / "truth", ignore_errors=True)
 
     pin = f"{secrets.randbelow(10**6):06d}"

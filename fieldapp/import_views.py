@@ -51,7 +51,7 @@ def _imported_files() -> list[dict]:
 
 
 def _discard(token: str) -> None:
-    """Delete an upload and its note: a list holds personal data and must not linger."""
+    """Delete an upload and its note, because a list contains personal data and must not linger."""
     (_uploads() / token).unlink(missing_ok=True)
     (_uploads() / f"{token}.json").unlink(missing_ok=True)
 

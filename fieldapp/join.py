@@ -23,7 +23,7 @@ CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-sr
 
 @dataclass(frozen=True)
 class JoinSite:
-    """Where the site listens and what phones need to trust it."""
+    """The site's addresses and ports, and the certificate details phones need to trust it."""
 
     addresses: list[str]
     hostname: str

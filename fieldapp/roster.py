@@ -104,16 +104,20 @@ def _most_common(values, key=None):
     return max(counted, key=lambda value: (counted[value], key(value) if key else 0))
 
 
+def _birth_rank(birth: BirthDate) -> int:
+    """Rank a birth date's exactness: a full date beats a year or month, which beats 01/01 (usually a year)."""
+    if birth.is_first_of_january:
+        return 0
+    return 2 if birth.precision == "day" else 1
+
+
 def _best_birth(rows: list[dict]) -> BirthDate | None:
     """Return the most frequent of the most exact birth dates, the earliest on a tie, so import order never matters."""
     births = [parse_iso(row["birth_date"]) for row in rows if row["birth_date"]]
     if not births:
         return None
-    # A full date beats a year or month, which beats 01/01 (usually a year written as a date).
-    rank = {id(b): 2 if b.precision == "day" and not b.is_first_of_january else (0 if b.is_first_of_january else 1)
-            for b in births}
-    best_rank = max(rank.values())
-    candidates = Counter(b.iso() for b in births if rank[id(b)] == best_rank)
+    best_rank = max(_birth_rank(birth) for birth in births)
+    candidates = Counter(birth.iso() for birth in births if _birth_rank(birth) == best_rank)
     chosen = min(candidates, key=lambda iso: (-candidates[iso], iso))
     return parse_iso(chosen)
 

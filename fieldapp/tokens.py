@@ -4,7 +4,7 @@ Digits only, because Vietnamese input methods rewrite letters that a USB scanner
 Telex turns "DD" into "Đ" and "AA" into "Â", and VNI turns "A1" into "Á". They leave a run
 of digits alone, and a phone shows its numeric keypad for digits. 21 random digits
 carry 69 bits. The Damm check digit catches every single wrong digit and every swap of
-two neighbours, so a typing mistake is told apart from an unknown invitation.
+two neighbours, so a typing mistake is distinguished from an unknown invitation.
 """
 
 import re

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Desk:
-    """Where a check-in happens: the round, the site and the exam day (yyyy-mm-dd)."""
+    """The place of a check-in: the round, the site and the exam day (yyyy-mm-dd)."""
 
     round_id: str
     site_id: str
@@ -33,7 +33,7 @@ class Desk:
 
 @dataclass(frozen=True)
 class Consent:
-    """Who agreed to the exam and the processing of health data: the person, or a guardian for a child."""
+    """The consent to the exam and to processing health data: given by the person, or a guardian for a child."""
 
     by: str = "self"
     guardian_name: str = ""

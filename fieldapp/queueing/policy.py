@@ -9,8 +9,8 @@ CLASSES = ("emergency", "priority", "normal")
 class Policy:
     """Settings for priority classes, line order, absences and routing; every number is configurable."""
 
-    # Two hours: in a normal day lines are short and priority is served first; in an overloaded one
-    # a normal person who has waited two hours longer still goes ahead (bench/queue_sim.py).
+    # Two hours. On a normal day lines are short, so priority people go first. On an overloaded day a
+    # normal person who has waited two hours longer still goes ahead (measured in bench/queue_sim.py).
     priority_head_start_min: float = 120
     emergency_head_start_s: float = 10**9
     elderly_age: int = 75

@@ -1,4 +1,4 @@
-"""What one printed invitation slip shows, and what a distribution bundle's cover list shows."""
+"""The content of one printed invitation slip and of a distribution bundle with its cover list."""
 
 import datetime as dt
 from dataclasses import dataclass, field
