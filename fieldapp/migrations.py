@@ -284,4 +284,66 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "CREATE INDEX task_desk ON task(desk_id) WHERE desk_id IS NOT NULL",
         ],
     ),
+    (
+        "0006_site_display",
+        [
+            # The waiting-room TV shows masked names unless the site's officer chooses full names.
+            "ALTER TABLE site ADD COLUMN display_full_names INTEGER NOT NULL DEFAULT 0",
+        ],
+    ),
+    (
+        "0007_observations",
+        [
+            # Entered values only; BMI, averages, z-scores and flags are derived when read.
+            # A correction is a new row whose supersedes names the row it replaces; rows never change.
+            """CREATE TABLE observation (
+                id TEXT PRIMARY KEY,
+                visit_id TEXT NOT NULL REFERENCES visit(id),
+                person_id TEXT NOT NULL,
+                item TEXT NOT NULL,                 -- item code from fieldapp/data/items.json
+                reading INTEGER NOT NULL DEFAULT 1, -- 1, 2, 3 for repeated readings (blood pressure)
+                value_num REAL,
+                value_text TEXT,
+                unit TEXT,
+                confirmed INTEGER NOT NULL DEFAULT 0 CHECK (confirmed IN (0, 1)),  -- an unusual value, confirmed
+                supersedes TEXT REFERENCES observation(id),
+                reason TEXT,                        -- why a correction was made
+                source TEXT NOT NULL CHECK (source IN ('form', 'import')),
+                staff_id TEXT,
+                device_id TEXT,
+                measured_at TEXT NOT NULL,
+                recorded_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX observation_visit ON observation(visit_id, item, reading)",
+            "CREATE INDEX observation_person ON observation(person_id)",
+            "CREATE UNIQUE INDEX observation_one_correction ON observation(supersedes) WHERE supersedes IS NOT NULL",
+            """CREATE TABLE conclusion (
+                id TEXT PRIMARY KEY,
+                visit_id TEXT NOT NULL REFERENCES visit(id),
+                person_id TEXT NOT NULL,
+                supersedes TEXT REFERENCES conclusion(id),
+                reason TEXT,
+                findings TEXT NOT NULL DEFAULT '{}',    -- JSON {section: text} per specialty of the exam booklet
+                diagnoses TEXT NOT NULL DEFAULT '[]',   -- JSON [{"code": "I10", "label": "..."}]
+                health_class TEXT CHECK (health_class IN ('I', 'II', 'III', 'IV', 'V')),
+                summary TEXT,
+                advice TEXT,
+                referral_place TEXT,
+                referral_reason TEXT,
+                next_exam_date TEXT,
+                staff_id TEXT,
+                device_id TEXT,
+                recorded_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX conclusion_visit ON conclusion(visit_id)",
+            "CREATE UNIQUE INDEX conclusion_one_correction ON conclusion(supersedes) WHERE supersedes IS NOT NULL",
+            """CREATE TABLE advice_template (
+                id TEXT PRIMARY KEY,
+                title TEXT NOT NULL UNIQUE,
+                body TEXT NOT NULL,
+                active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+                updated_at TEXT NOT NULL
+            )""",
+        ],
+    ),
 ]
