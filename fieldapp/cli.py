@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from flask_babel import gettext as _
 
-from . import cli_rounds
+from . import cli_results, cli_rounds
 from .auth import ROLES
 from .cliapp import with_app
 from .db import write
@@ -240,6 +240,7 @@ def user_disable(app, db, username: str):
 
 
 cli_rounds.register(main)
+cli_results.register(main)
 
 if __name__ == "__main__":
     main()

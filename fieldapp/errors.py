@@ -292,6 +292,51 @@ CATALOGUE = {
         _l("Không tìm thấy tài khoản '{value}'."),
         _l("Xem các tài khoản bằng lệnh fieldapp user list."),
     ),
+    # Observations and results files.
+    "observation_not_found": (
+        _l("Không tìm thấy kết quả đo {value}."),
+        _l("Tải lại trang rồi thử lại."),
+    ),
+    "observation_not_current": (
+        _l("Kết quả {value} vừa được người khác sửa."),
+        _l("Tải lại trang để xem giá trị mới nhất, rồi sửa nếu vẫn cần."),
+    ),
+    "observation_needs_reason": (
+        _l("Sửa kết quả {value} cần ghi lý do."),
+        _l("Ghi ngắn gọn vì sao sửa, ví dụ: gõ nhầm, đo lại."),
+    ),
+    "results_columns_missing": (
+        _l("Tệp {file} thiếu cột {value}."),
+        _l("Tệp kết quả cần các cột person_id, item, value; có thể thêm unit và measured_at."),
+    ),
+    "results_no_round": (
+        _l("Chưa có đợt khám nào để ghi kết quả."),
+        _l("Lập đợt khám trước (fieldapp round create), rồi nhập lại tệp kết quả."),
+    ),
+    "results_person_unknown": (
+        _l("Dòng {row}: không có người nào mã {value} trong danh sách."),
+        _l("Kiểm tra cột person_id: dùng mã người trong tệp xuất danh sách của fieldapp."),
+    ),
+    "results_item_unknown": (
+        _l("Dòng {row}: không biết mục kết quả '{value}'."),
+        _l("Dùng một mã mục trong docs/items.md, ví dụ bp_systolic, weight_kg, glucose_fasting_mmol."),
+    ),
+    "results_item_derived": (
+        _l("Dòng {row}: mục {value} do phần mềm tự tính, không nhập được."),
+        _l("Bỏ cột này; phần mềm tính lại từ chiều cao, cân nặng, huyết áp và ngày sinh."),
+    ),
+    "results_unit_wrong": (
+        _l("Dòng {row}: đơn vị {value} không đúng với mục này."),
+        _l("Đổi giá trị sang đơn vị trong docs/items.md, hoặc bỏ trống cột unit."),
+    ),
+    "results_value_refused": (
+        _l("Dòng {row}: {value}"),
+        _l("Sửa giá trị trong tệp rồi nhập lại; những dòng đúng đã được lưu."),
+    ),
+    "results_date_invalid": (
+        _l("Dòng {row}: thời điểm đo '{value}' không đọc được."),
+        _l("Ghi measured_at dạng yyyy-mm-dd hoặc yyyy-mm-dd hh:mm, ví dụ 2026-10-15 08:30."),
+    ),
 }
 
 
