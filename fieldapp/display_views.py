@@ -1,29 +1,33 @@
 """The waiting-room TV: current calls per desk, the next numbers per station, recent calls, and the queue ticket.
 
 The TV is a browser signed in as a coordinator or site admin account (require_role lets site admins
-through). The board shows only queue numbers and masked names unless full names are allowed; URLs carry
-only site and visit ids, never names.
+through). The board shows only queue numbers and masked names unless the site's display_full_names is
+on, which a coordinator or site admin switches on the coordinator screen. URLs carry only site, visit
+and task ids, never names. Where the browser has no Vietnamese voice, display.js plays the call's
+voice clip from /display/voice/<task_id>.wav, which never contains a name (fieldapp/voice.py).
 """
 
 import datetime as dt
-import os
+import logging
 import unicodedata
+from pathlib import Path
 
-from flask import Blueprint, abort, current_app, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
 
-from . import auth
+from . import auth, voice
 from .checkin import get_person, site_name
 from .checkin_views import current_desk, open_sites, today
-from .db import get_db
+from .db import get_db, write
 from .queueing.store import fetch_all, fetch_one
 from .visits import first_station, get_visit, plan_for
 from .web import render
 
 bp = Blueprint("display", __name__, url_prefix="/display")
+log = logging.getLogger(__name__)
 
 WAITING_SHOWN = 5   # next numbers shown per station
-RECENT_SHOWN = 8    # recent calls shown under the desks
-FULL_NAMES_SETTING = "DISPLAY_FULL_NAMES"
+RECENT_SHOWN = 7    # recent calls shown in one row at the bottom
 
 
 def mask_name(full_name: str) -> str:
@@ -42,13 +46,8 @@ def mask_name(full_name: str) -> str:
     return " ".join([words[0], *initials])
 
 
-def full_names_allowed() -> bool:
-    """Return True when the site allows full names on the TV: DISPLAY_FULL_NAMES in the app config or env."""
-    # NOTE: the site has no settings table yet, so this is an app setting, the same for every site.
-    configured = current_app.config.get(FULL_NAMES_SETTING)
-    if configured is not None:
-        return bool(configured)
-    return os.environ.get(f"FIELDAPP_{FULL_NAMES_SETTING}", "") == "1"
+def voice_folder() -> Path:
+    return voice.voice_folder(current_app.config["DATA_DIR"])
 
 
 def announcement(number: int, name: str, desk_number: int, station_label: str) -> str:
@@ -82,8 +81,11 @@ def _shown_name(full_name: str | None, full: bool) -> str:
     return " ".join(full_name.split()) if full else mask_name(full_name)
 
 
-def board_context(db, site_id: str, day: str, full: bool) -> dict:
-    """Collect the board's rows for a site and day: desks with their current call, lines, recent calls."""
+def board_context(db, site_id: str, day: str, full: bool, clips: bool = False) -> dict:
+    """Collect the board's rows for a site and day: desks with their current call, lines, recent calls.
+
+    full shows and speaks full names instead of masked ones. clips adds each call's voice clip URL.
+    """
     desks = fetch_all(db, """
         SELECT d.id, d.number, d.open, s.label AS station_label
         FROM desk d JOIN station_type s ON s.id = d.station_type_id
@@ -106,7 +108,10 @@ def board_context(db, site_id: str, day: str, full: bool) -> dict:
         if call is not None:
             name = _shown_name(call["full_name"], full)
             spoken = announcement(call["queue_number"], name if full else "", desk["number"], desk["station_label"])
-            row["call"] = dict(call, name=name, key=f"{call['id']}:{call['calls']}", spoken=spoken)
+            # called_at is in the key because a no-show brought back starts counting calls from 1 again.
+            key = f"{call['id']}:{call['calls']}:{call['called_at']}"
+            clip = url_for("display.voice_clip", task_id=call["id"]) if clips else None
+            row["call"] = dict(call, name=name, key=key, spoken=spoken, clip=clip)
         rows.append(row)
 
     stations = fetch_all(db, "SELECT id, label FROM station_type WHERE site_id = ? ORDER BY rowid", [site_id])
@@ -130,8 +135,6 @@ def board_context(db, site_id: str, day: str, full: bool) -> dict:
         JOIN station_type s ON s.id = t.station_type_id
         WHERE v.site_id = ? AND v.day = ? AND t.called_at IS NOT NULL
         ORDER BY t.called_at DESC, t.rowid DESC LIMIT ?""", [site_id, day, RECENT_SHOWN])
-    for call in recent:
-        call["time"] = dt.datetime.fromisoformat(call["called_at"]).astimezone().strftime("%H:%M")
     return {"desks": rows, "lines": lines, "recent": recent}
 
 
@@ -140,7 +143,8 @@ def _board(template: str, fragment: str | None = None):
     site, choices = _display_site(db)
     context = {"site": site, "choices": choices, "desks": [], "lines": [], "recent": []}
     if site is not None:
-        context.update(board_context(db, site["id"], today(), full_names_allowed()))
+        clips = voice.clips_ready(voice_folder())
+        context.update(board_context(db, site["id"], today(), bool(site["display_full_names"]), clips))
         context["board_url"] = url_for("display.board", site=site["id"])
     response = render(template, fragment, **context)
     response.headers["Cache-Control"] = "no-store"
@@ -157,6 +161,44 @@ def index():
 @auth.require_role("coordinator")
 def board():
     return _board("display/_board.html")
+
+
+@bp.get("/voice/<task_id>.wav")
+@auth.require_role("coordinator")
+def voice_clip(task_id: str):
+    """Send the voice clip that announces a called task: number, desk and station, never the name."""
+    db = get_db()
+    call = fetch_one(db, """
+        SELECT v.queue_number, d.number AS desk_number, s.label AS station_label
+        FROM task t JOIN visit v ON v.id = t.visit_id JOIN desk d ON d.id = t.desk_id
+        JOIN station_type s ON s.id = t.station_type_id WHERE t.id = ?""", [task_id])
+    if call is None:
+        abort(404)
+    audio = voice.announcement_wav(voice_folder(), call["queue_number"], call["desk_number"], call["station_label"])
+    if audio is None:
+        abort(404)
+    response = Response(audio, mimetype="audio/wav")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/site/<site_id>/names")
+@auth.require_role("coordinator")
+def set_full_names(site_id: str):
+    """Switch the waiting-room TV of a site between masked and full names, and audit who did it."""
+    db = get_db()
+    if db.execute("SELECT 1 FROM site WHERE id = ?", [site_id]).fetchone() is None:
+        abort(404)
+    full = request.form.get("full") == "1"
+    with write(db):
+        db.execute("UPDATE site SET display_full_names = ? WHERE id = ?", [1 if full else 0, site_id])
+        auth.audit(db, "display_full_names_on" if full else "display_full_names_off", subject=site_id)
+    log.info("site %s display full names %s", site_id, "on" if full else "off")
+    if full:
+        flash(_("Màn hình phòng chờ đã chuyển sang hiện và đọc họ tên đầy đủ."), "info")
+    else:
+        flash(_("Màn hình phòng chờ đã chuyển sang chỉ hiện tên viết tắt."), "info")
+    return redirect(url_for("stations.coordinator", site=site_id))
 
 
 @bp.get("/ticket/<visit_id>")

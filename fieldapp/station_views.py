@@ -29,6 +29,7 @@ RED_FLAGS = {
     "dyspnoea": _l("Khó thở"),
     "confusion": _l("Lơ mơ, lú lẫn"),
     "bp_crisis": _l("Huyết áp ≥ 180/120 mmHg"),
+    "spo2_very_low": _l("SpO2 rất thấp"),
     "other": _l("Khác"),
 }
 # Prefix of a stored "other" red flag with a note. The stored prefix is the same in every screen language.
@@ -37,6 +38,8 @@ OTHER_PREFIX = "other: "
 # BOTTLENECK_FACTOR times the median expected wait of the other station types.
 BOTTLENECK_MIN_MINUTES = 10
 BOTTLENECK_FACTOR = 2
+# People shown per line on the coordinator screen, unless the coordinator opens the whole line.
+LINE_SHOWN = 5
 DESK_ACTIONS = ("recall", "absent", "start", "done", "send")
 PERSON_COLUMNS = """task.id, task.visit_id, task.status, task.priority, task.enqueued_at, task.called_at, task.calls,
                     task.red_flags, task.desk_id, task.station_type_id, visit.queue_number, person.full_name,
@@ -130,6 +133,13 @@ def _flash_problem(problem: FieldappError) -> None:
     flash(f"{problem.message} {problem.hint}", "error")
 
 
+def _queue_problem(error: queueing.QueueError, fallback: str, **fields) -> FieldappError:
+    """Translate a queue error into its catalogue entry, or into fallback when the queue gave no code."""
+    if error.code:
+        return FieldappError(error.code, **error.fields)
+    return FieldappError(fallback, **fields)
+
+
 # Station screens.
 
 @bp.get("/")
@@ -167,7 +177,7 @@ def call(desk_id: str):
         task = queueing.call_next(db, desk_id)
     except queueing.QueueError as error:
         log.info("call rejected at desk %s: %s", desk_id, error)
-        _flash_problem(FieldappError("station_desk_closed", value=found["number"]))
+        _flash_problem(_queue_problem(error, "station_desk_closed", value=found["number"]))
         return redirect(url_for(".desk", desk_id=desk_id))
     if task is None:
         flash(_("Không còn ai chờ ở %(station)s.", station=found["label"]), "info")
@@ -200,7 +210,7 @@ def act(desk_id: str):
         _apply(db, action, task)
     except queueing.QueueError as error:
         log.info("%s rejected at desk %s for task %s: %s", action, desk_id, task["id"], error)
-        _flash_problem(FieldappError("station_task_changed", value=number))
+        _flash_problem(_queue_problem(error, "station_task_changed", value=number))
     return redirect(url_for(".desk", desk_id=desk_id))
 
 
@@ -211,8 +221,9 @@ def _apply(db, action: str, task: dict) -> None:
     elif action == "absent":
         changed = queueing.absent(db, task["id"])
         if changed["status"] == "no_show":
-            flash(_("Số %(number)s vắng mặt %(calls)s lần: đã đưa ra khỏi hàng chờ.", number=number,
-                    calls=changed["calls"]), "info")
+            flash(_("Số %(number)s vắng mặt sau %(calls)s lần gọi: đã đưa ra khỏi mọi hàng chờ. Nếu người này "
+                    "quay lại, người điều phối bấm Đưa trở lại hàng chờ.", number=number, calls=changed["calls"]),
+                  "info")
         else:
             flash(_("Số %(number)s vắng mặt: đã xếp lại vào hàng chờ, lùi vài phút.", number=number), "info")
     elif action == "start":
@@ -234,7 +245,7 @@ def _send(db, task: dict, station_type_id: str) -> bool:
         destination = queueing.send_to(db, task["id"], station_type_id)
     except queueing.QueueError as error:
         log.info("move of task %s to station type %s rejected: %s", task["id"], station_type_id, error)
-        _flash_problem(FieldappError("station_move_invalid", value=task["queue_number"], field=target["label"]))
+        _flash_problem(_queue_problem(error, "station_move_invalid", value=task["queue_number"], field=target["label"]))
         return False
     flash(_destination_text(task["queue_number"], destination), "info")
     return True
@@ -251,7 +262,7 @@ def _audit(action: str, subject: str, detail: dict) -> None:
 def _overview(db, site: dict | None) -> dict:
     """Return the coordinator's figures: emergencies, and per station type its line, waits, desks and load."""
     if site is None:
-        return {"emergencies": [], "stations": []}
+        return {"emergencies": [], "stations": [], "absent": []}
     moment = _now()
     hour_ago = (moment - dt.timedelta(hours=1)).isoformat(timespec="seconds")
     stations = []
@@ -276,7 +287,25 @@ def _overview(db, site: dict | None) -> dict:
                                       AND (task.status IN ('called', 'in_service')
                                            OR (task.status = 'waiting' AND task.in_line = 1))
                                     ORDER BY task.queue_key, task.rowid""", [site["id"]])
-    return {"emergencies": _with_waits(emergencies, moment), "stations": stations}
+    return {"emergencies": _with_waits(emergencies, moment), "stations": stations,
+            "absent": _absent_visits(db, site["id"])}
+
+
+def _absent_visits(db, site_id: str) -> list[dict]:
+    """Return today's visits at a site whose person left after missed calls, with the stations they have left."""
+    rows = fetch_all(db, """SELECT visit.id, visit.queue_number, person.full_name, max(task.called_at) AS called_at,
+                                   group_concat(station_type.label, ' · ') AS stations
+                            FROM visit JOIN person ON person.id = visit.person_id
+                            JOIN task ON task.visit_id = visit.id AND task.status = 'no_show'
+                            JOIN station_type ON station_type.id = task.station_type_id
+                            WHERE visit.site_id = ? AND visit.day = ? AND NOT EXISTS (
+                                SELECT 1 FROM task other WHERE other.visit_id = visit.id
+                                AND other.status IN ('waiting', 'called', 'in_service'))
+                            GROUP BY visit.id ORDER BY visit.queue_number""", [site_id, today()])
+    for row in rows:
+        called = dt.datetime.fromisoformat(row["called_at"]) if row["called_at"] else None
+        row["time"] = called.astimezone().strftime("%H:%M") if called else ""
+    return rows
 
 
 def _mark_bottlenecks(stations: list[dict]) -> None:
@@ -294,7 +323,7 @@ def coordinator():
     db = get_db()
     site, choices = _site_choice(db)
     return render("stations/coordinator.html", "stations/_overview.html", site=site, choices=choices,
-                  **_overview(db, site))
+                  expanded=request.args.get("open"), line_shown=LINE_SHOWN, **_overview(db, site))
 
 
 @bp.post("/coordinator/desk/<desk_id>")
@@ -305,6 +334,25 @@ def set_open(desk_id: str):
     is_open = request.form.get("open") == "1"
     queueing.set_desk_open(db, desk_id, is_open)
     _audit("desk_opened" if is_open else "desk_closed", desk_id, {})
+    return redirect(url_for(".coordinator"))
+
+
+@bp.post("/coordinator/visit/<visit_id>/back")
+@auth.require_role(*COORDINATOR_ROLES)
+def bring_back(visit_id: str):
+    """Put a person who left after missed calls back in line for every station they have left."""
+    db = get_db()
+    visit = get_visit(db, visit_id)
+    if visit is None:
+        abort(404)
+    try:
+        destination = queueing.bring_back(db, visit_id)
+    except queueing.QueueError as error:
+        log.info("bring back of visit %s rejected: %s", visit_id, error)
+        _flash_problem(_queue_problem(error, "station_bring_back_invalid", value=visit["queue_number"]))
+        return redirect(url_for(".coordinator"))
+    _audit("station_bring_back", visit_id, {})
+    flash(_destination_text(visit["queue_number"], destination), "info")
     return redirect(url_for(".coordinator"))
 
 
@@ -374,13 +422,16 @@ def triage(visit_id: str):
     try:
         if not flags:
             raise FieldappError("triage_no_flags")
+        if queueing.left_after_absence(db, visit_id):
+            # A no-show triaged at the door has come back: reopen what they missed before raising it.
+            queueing.bring_back(db, visit_id)
         changed = queueing.triage(db, visit_id, flags)
         if changed == 0 and db.execute("SELECT 1 FROM task WHERE visit_id = ?", [visit_id]).fetchone() is None:
             queueing.enqueue_visit(db, visit_id, "emergency")
             changed = queueing.triage(db, visit_id, flags)
         if changed == 0:
             raise FieldappError("triage_visit_finished", value=visit["queue_number"])
-        # A person who left every line (a no-show who came back) joins the next one, now first as an emergency.
+        # A guard: no queue action leaves open tasks outside every line, but if one did, the person joins one now.
         queueing.route(db, visit_id)
     except (FieldappError, queueing.QueueError) as error:
         log.info("triage of visit %s rejected: %s", visit_id, error)

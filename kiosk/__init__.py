@@ -20,14 +20,10 @@ phones, and the kiosk PC must trust the site's certificate, or Chromium shows a 
 
 Sound: the kiosk starts Chromium with --autoplay-policy=no-user-gesture-required, so the display speaks
 without the "Bật âm thanh" tap. The display speaks with a vi-VN voice when the browser offers one,
-which depends on the voices installed on the operating system, and plays fieldapp/static/audio/chime.wav
-otherwise. `python -m kiosk.chime` writes that file again.
-Recorded clips are an option where no vi-VN voice exists. espeak-ng, which fieldapp does not require,
-can make them, for example:
-
-    espeak-ng -v vi -s 140 -w fieldapp/static/audio/so-15.wav "Mời số 15"
-
-NOTE: display.js does not play such clips yet. It only speaks or plays the chime.
+which depends on the voices installed on the operating system. Otherwise it plays the voice clips that
+`fieldapp display voices` renders on the laptop with espeak-ng (number, desk and station, never a name),
+and where the laptop has no clips, fieldapp/static/audio/chime.wav. `python -m kiosk.chime` writes that
+file again.
 
 Tickets: in --check-in mode Chromium also gets --kiosk-printing, so window.print() on the ticket page
 /display/ticket/<visit_id> prints to the system's default printer without a dialog. Make the 80 mm

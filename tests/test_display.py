@@ -7,8 +7,9 @@ import wave
 from pathlib import Path
 
 import pytest
+from conftest import csrf_token, sign_in
+from test_voice import fake_clips, seconds_of
 
-from conftest import sign_in
 from fieldapp.db import new_id, write
 from fieldapp.display_views import announcement, mask_name
 from fieldapp.queueing import call_next, create_default_stations, enqueue_visit
@@ -40,7 +41,7 @@ def add_visit(db, site_id: str, full_name: str) -> dict:
                              "birth_date": "1980-01-01", "groups": "", "updated_at": "2026-01-01"})
         number = db.execute("SELECT coalesce(max(queue_number), 0) + 1 FROM visit").fetchone()[0]
         visit = {"id": new_id(), "round_id": round_id, "site_id": site_id, "person_id": person_id,
-                 "day": dt.date.today().isoformat(), "checked_in_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+                 "day": dt.date.today().isoformat(), "checked_in_at": dt.datetime.now(dt.UTC).isoformat(),
                  "queue_number": number, "plan_kind": "adult"}
         db["visit"].insert(visit)
     enqueue_visit(db, visit["id"])
@@ -123,16 +124,95 @@ def test_board_announcement_masked(screen, db, site):
     assert f'data-announce="Mời số {visit["queue_number"]}, đến bàn {desk_number}, cân đo"' in page
 
 
-def test_board_full_names_setting(app, screen, db, site):
-    app.config["DISPLAY_FULL_NAMES"] = True
+@pytest.mark.parametrize(("full", "shown", "spoken"), [
+    (1, NAME, f"{NAME}, "),
+    (0, MASKED, ""),
+])
+def test_board_follows_site_setting(screen, db, site, full, shown, spoken):
+    with write(db):
+        db.execute("UPDATE site SET display_full_names = ? WHERE id = ?", [full, site])
     visit = add_visit(db, site, NAME)
     desk_id, desk_number = measure_desk(db)
     call_next(db, desk_id)
 
     page = screen.get(f"/display/board?site={site}").get_data(as_text=True)
 
-    assert f'<p class="name">{NAME}</p>' in page
-    assert f'data-announce="Mời số {visit["queue_number"]}, {NAME}, đến bàn {desk_number}, cân đo"' in page
+    assert f'<p class="name">{shown}</p>' in page
+    assert f'data-announce="Mời số {visit["queue_number"]}, {spoken}đến bàn {desk_number}, cân đo"' in page
+
+
+def test_full_names_per_site(screen, db, site):
+    with write(db):
+        round_id = create_round(db, "Đợt 2", dt.date.today(), 1, [SiteSpec("Trường Tiểu học An Lạc", "5 Lê Lợi", 40)])
+    other = sites(db, round_id)[0]["id"]
+    create_default_stations(db, other)
+    screen.post(f"/display/site/{other}/names", data={"full": "1", "csrf_token": csrf_token(screen, "/stations/")})
+    add_visit(db, site, NAME)
+    call_next(db, measure_desk(db)[0])
+
+    page = screen.get(f"/display/board?site={site}").get_data(as_text=True)
+
+    assert f'<p class="name">{MASKED}</p>' in page
+
+
+# The full-names switch.
+
+
+@pytest.mark.parametrize(("full", "stored", "action", "message"), [
+    ("1", 1, "display_full_names_on", "hiện và đọc họ tên đầy đủ"),
+    ("0", 0, "display_full_names_off", "chỉ hiện tên viết tắt"),
+])
+def test_switch_full_names(screen, db, site, full, stored, action, message):
+    token = csrf_token(screen, "/stations/coordinator")
+
+    response = screen.post(f"/display/site/{site}/names", data={"full": full, "csrf_token": token},
+                           follow_redirects=True)
+
+    assert message in response.get_data(as_text=True)
+    assert db.execute("SELECT display_full_names FROM site WHERE id = ?", [site]).fetchone()[0] == stored
+    audit = db.execute("SELECT action, subject, staff_id FROM audit_event WHERE action LIKE 'display_full_names%'")
+    (row,) = audit.fetchall()
+    assert row[:2] == (action, site)
+    assert row[2] == db.execute("SELECT id FROM staff WHERE username = 'officer'").fetchone()[0]
+
+
+def test_switch_shows_on_coordinator(screen, db, site):
+    before = screen.get(f"/stations/coordinator?site={site}").get_data(as_text=True)
+    screen.post(f"/display/site/{site}/names", data={"full": "1", "csrf_token": csrf_token(screen, "/stations/")})
+
+    after = screen.get(f"/stations/coordinator?site={site}").get_data(as_text=True)
+
+    assert "Màn hình phòng chờ đang hiện tên viết tắt" in before
+    assert 'name="full" value="1"' in before
+    assert "Màn hình phòng chờ đang hiện và đọc họ tên đầy đủ." in after
+    assert 'name="full" value="0"' in after
+
+
+def test_switch_needs_csrf(screen, db, site):
+    response = screen.post(f"/display/site/{site}/names", data={"full": "1"})
+
+    assert response.status_code == 400
+    assert db.execute("SELECT display_full_names FROM site WHERE id = ?", [site]).fetchone()[0] == 0
+
+
+def test_switch_refused_for_station(app, db, site):
+    client = app.test_client()
+    sign_in(client, "nurse")
+
+    token = csrf_token(client, "/stations/")
+
+    response = client.post(f"/display/site/{site}/names", data={"full": "1", "csrf_token": token})
+
+    assert response.status_code == 403
+    assert db.execute("SELECT display_full_names FROM site WHERE id = ?", [site]).fetchone()[0] == 0
+
+
+def test_switch_unknown_site(screen):
+    token = csrf_token(screen, "/stations/")
+
+    response = screen.post("/display/site/unknown/names", data={"full": "1", "csrf_token": token})
+
+    assert response.status_code == 404
 
 
 def test_board_lists_waiting_numbers(screen, db, site):
@@ -169,8 +249,8 @@ def test_recall_changes_call_key(screen, db, site):
 
     after = screen.get(f"/display/board?site={site}").get_data(as_text=True)
 
-    assert f'data-call-key="{task["id"]}:1"' in before
-    assert f'data-call-key="{task["id"]}:2"' in after
+    assert f'data-call-key="{task["id"]}:1:' in before
+    assert f'data-call-key="{task["id"]}:2:' in after
 
 
 def test_display_page_polls_board(screen, site):
@@ -316,3 +396,64 @@ def test_kiosk_main_missing_browser(tmp_path, capsys):
 
     assert code == 2
     assert "browser not found" in capsys.readouterr().err
+
+
+# Voice clips.
+
+
+def test_board_links_clip_when_ready(app, screen, db, site):
+    fake_clips(Path(app.config["DATA_DIR"]) / "voice")
+    add_visit(db, site, NAME)
+    task = call_next(db, measure_desk(db)[0])
+
+    page = screen.get(f"/display/board?site={site}").get_data(as_text=True)
+
+    assert f'data-clip="/display/voice/{task["id"]}.wav"' in page
+
+
+def test_board_without_clips(screen, db, site):
+    add_visit(db, site, NAME)
+    call_next(db, measure_desk(db)[0])
+
+    page = screen.get(f"/display/board?site={site}").get_data(as_text=True)
+
+    assert "data-clip" not in page
+
+
+def test_voice_clip_says_call(app, screen, db, site):
+    fake_clips(Path(app.config["DATA_DIR"]) / "voice", ["Cân đo"])
+    add_visit(db, site, NAME)
+    task = call_next(db, measure_desk(db)[0])
+
+    response = screen.get(f"/display/voice/{task['id']}.wav")
+
+    assert response.status_code == 200
+    assert response.mimetype == "audio/wav"
+    assert response.headers["Cache-Control"] == "no-store"
+    # "mời số", "một", "đến bàn", "một", "cân đo": five clips of 0.1 s and four 300 ms gaps.
+    assert seconds_of(response.get_data()) == pytest.approx(5 * 0.1 + 4 * 0.3, abs=0.001)
+
+
+def test_voice_clip_missing_clips(screen, db, site):
+    add_visit(db, site, NAME)
+    task = call_next(db, measure_desk(db)[0])
+
+    assert screen.get(f"/display/voice/{task['id']}.wav").status_code == 404
+
+
+def test_voice_clip_task_not_called(app, screen, db, site):
+    fake_clips(Path(app.config["DATA_DIR"]) / "voice")
+    visit = add_visit(db, site, NAME)
+    task_id = db.execute("SELECT id FROM task WHERE visit_id = ? AND in_line = 1", [visit["id"]]).fetchone()[0]
+
+    assert screen.get(f"/display/voice/{task_id}.wav").status_code == 404
+
+
+def test_voice_clip_refused_for_station(app, db, site):
+    fake_clips(Path(app.config["DATA_DIR"]) / "voice")
+    add_visit(db, site, NAME)
+    task = call_next(db, measure_desk(db)[0])
+    client = app.test_client()
+    sign_in(client, "nurse")
+
+    assert client.get(f"/display/voice/{task['id']}.wav").status_code == 403

@@ -2,6 +2,7 @@
 
 The server runs as `fieldapp serve --no-https` on 127.0.0.1. The test writes to the same SQLite file
 through the queue API, as a desk would, and the board's one-second polling must show the call.
+The data folder gets short tones as voice clips, so the clip announcement plays without espeak-ng.
 """
 
 import datetime as dt
@@ -12,17 +13,21 @@ from types import SimpleNamespace
 import pypdfium2 as pdfium
 import pytest
 from playwright.sync_api import expect, sync_playwright
+from test_browser import CHROMIUM, CHROMIUM_ARGS, free_port, record_console_error, screenshot, wait_for_port
+from test_voice import fake_clips
 
+from fieldapp import voice
 from fieldapp.auth import add_staff
 from fieldapp.db import DATABASE_NAME, connect, new_id, write
 from fieldapp.queueing import call_next, create_default_stations, enqueue_visit
 from fieldapp.rounds import SiteSpec, create_round, sites
-from test_browser import CHROMIUM, CHROMIUM_ARGS, free_port, record_console_error, screenshot, wait_for_port
 
 pytestmark = pytest.mark.browser
 
 TV_WIDTH, TV_HEIGHT = 1920, 1080
 CALL_SHOWN_MS = 2_000
+# A clip announcement of short test tones lasts under 2 s; this allows the poll, the fetch and the playback.
+CLIP_PLAYED_MS = 8_000
 MM_80_PX = 80 / 25.4 * 96   # CSS pixels are 1/96 inch
 
 
@@ -38,6 +43,7 @@ def server(tmp_path_factory):
         add_staff(db, "tv", "Màn hình", "coordinator", "5555")
     site = sites(db, round_id)[0]
     create_default_stations(db, site["id"])
+    clips = fake_clips(voice.voice_folder(data_dir), voice.station_labels(db))
 
     log = folder / "server.log"
     port = free_port()
@@ -49,7 +55,7 @@ def server(tmp_path_factory):
         )
     try:
         wait_for_port(port, process, log)
-        yield SimpleNamespace(url=f"http://127.0.0.1:{port}", db=db, round_id=round_id, site_id=site["id"])
+        yield SimpleNamespace(url=f"http://127.0.0.1:{port}", db=db, round_id=round_id, site_id=site["id"], clips=clips)
     finally:
         process.terminate()
         try:
@@ -91,7 +97,7 @@ def queued_visit(server, full_name: str) -> dict:
                              "birth_date": "1980-01-01", "groups": "", "updated_at": "2026-01-01"})
         number = db.execute("SELECT coalesce(max(queue_number), 0) + 1 FROM visit").fetchone()[0]
         visit = {"id": new_id(), "round_id": server.round_id, "site_id": server.site_id, "person_id": person_id,
-                 "day": dt.date.today().isoformat(), "checked_in_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+                 "day": dt.date.today().isoformat(), "checked_in_at": dt.datetime.now(dt.UTC).isoformat(),
                  "queue_number": number, "plan_kind": "adult"}
         db["visit"].insert(visit)
     enqueue_visit(db, visit["id"])
@@ -120,10 +126,53 @@ def test_display_shows_new_call(tv, server, tmp_path):
     tv.wait_for_timeout(2_500)
     assert tv.locator("body").get_attribute("data-announcements") == "1"
     width = tv.evaluate("document.documentElement.scrollWidth")
-    height = tv.evaluate("document.documentElement.scrollHeight")
+    lines_clipped = tv.evaluate("(lines => lines.scrollHeight > lines.clientHeight)(document.querySelector('.lines'))")
+    recent = tv.locator(".recent").bounding_box()
     assert width <= TV_WIDTH
-    assert height <= TV_HEIGHT
+    assert recent["y"] + recent["height"] <= TV_HEIGHT
+    assert lines_clipped is False
     assert tv.errors == []
+
+
+def has_vietnamese_voice(page) -> bool:
+    return page.evaluate("""() => "speechSynthesis" in window && speechSynthesis.getVoices()
+        .some((voice) => voice.lang.replace("_", "-").toLowerCase() === "vi-vn")""")
+
+
+def test_display_plays_clip_without_voice(tv, server):
+    expect(tv.locator("body[data-ready=true]")).to_have_count(1)
+    tv.get_by_role("button", name="Bật âm thanh").click()
+    if has_vietnamese_voice(tv):
+        pytest.skip("this Chromium has a Vietnamese voice, so the display speaks instead of playing clips")
+    queued_visit(server, "Lê Thị Hà")
+
+    task = call_next(server.db, measure_desk(server)[0])
+
+    clip = f"/display/voice/{task['id']}.wav"
+    expect(tv.locator(f'[data-clip="{clip}"]')).to_have_count(1, timeout=CALL_SHOWN_MS)
+    expect(tv.locator("body")).to_have_attribute("data-last-sound", "clip", timeout=CLIP_PLAYED_MS)
+    expect(tv.locator("body")).to_have_attribute("data-last-sound-url", clip)
+    assert tv.errors == []
+
+
+def test_display_chimes_when_clip_fails(tv, server):
+    expect(tv.locator("body[data-ready=true]")).to_have_count(1)
+    tv.get_by_role("button", name="Bật âm thanh").click()
+    if has_vietnamese_voice(tv):
+        pytest.skip("this Chromium has a Vietnamese voice, so the display speaks instead of playing clips")
+    broken = server.clips / voice.clip_name(voice.CALL_PHRASE)
+    original = broken.read_bytes()
+    broken.write_bytes(b"not a wav")
+    try:
+        queued_visit(server, "Phạm Văn Minh")
+        task = call_next(server.db, measure_desk(server)[0])
+
+        expect(tv.locator(f'[data-clip="/display/voice/{task["id"]}.wav"]')).to_have_count(1, timeout=CALL_SHOWN_MS)
+        expect(tv.locator("body")).to_have_attribute("data-last-sound", "chime", timeout=CLIP_PLAYED_MS)
+    finally:
+        broken.write_bytes(original)
+    # Chromium reports the clip's 404 as a console error; nothing else may fail.
+    assert [error for error in tv.errors if "404" not in error] == []
 
 
 def test_ticket_prints_80mm(tv, server, tmp_path):

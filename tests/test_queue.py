@@ -7,13 +7,32 @@ from pathlib import Path
 import pytest
 
 from fieldapp.db import connect, new_id, write
-from fieldapp.queueing import (Policy, QueueError, absent, add_desk, call_next, create_default_stations, done,
-                               enqueue_visit, expected_wait_s, get_task, next_destination, priority_class, recall,
-                               route, send_to, set_desk_open, start, triage)
+from fieldapp.queueing import (
+    Policy,
+    QueueError,
+    absent,
+    add_desk,
+    bring_back,
+    call_next,
+    create_default_stations,
+    done,
+    enqueue_visit,
+    expected_wait_s,
+    get_task,
+    left_after_absence,
+    next_destination,
+    priority_class,
+    recall,
+    route,
+    send_to,
+    set_desk_open,
+    start,
+    triage,
+)
 from fieldapp.rounds import SiteSpec, create_round, sites
 
 DAY = dt.date(2026, 12, 4)
-T0 = dt.datetime(2026, 12, 4, 0, 30, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 12, 4, 0, 30, tzinfo=dt.UTC)
 
 
 def minutes(count: float) -> dt.datetime:
@@ -214,6 +233,31 @@ def test_closed_desk_cannot_call(db):
         call_next(db, desk_of(db, "measure"))
 
 
+def test_closed_desk_error_names_desk(db):
+    queued(db)
+    desk_id = desk_of(db, "measure")
+    number = db.execute("SELECT number FROM desk WHERE id = ?", [desk_id]).fetchone()[0]
+    set_desk_open(db, desk_id, False)
+
+    with pytest.raises(QueueError) as raised:
+        call_next(db, desk_id)
+
+    assert raised.value.code == "station_desk_closed"
+    assert raised.value.fields == {"value": number}
+
+
+def test_closed_desk_calls_nobody(db):
+    visit_id = queued(db)
+    set_desk_open(db, desk_of(db, "measure"), False)
+
+    with pytest.raises(QueueError):
+        call_next(db, desk_of(db, "measure"))
+
+    row = db.execute("SELECT status, calls, desk_id, in_line FROM task WHERE visit_id = ? AND in_line = 1",
+                     [visit_id]).fetchone()
+    assert row == ("waiting", 0, None, 1)
+
+
 def test_priority_head_start(db):
     queued(db, priority="normal", at=T0)
     elder = queued(db, priority="priority", at=minutes(10))
@@ -321,15 +365,149 @@ def test_absent_three_times_no_show(db):
     assert call_next(db, desk_id, at=minutes(5)) is None
 
 
-def test_no_show_comes_back(db):
-    visit_id = queued(db)
-    desk_id = desk_of(db, "measure")
+def no_show(db, visit_id: str, code: str = "measure") -> str:
+    """Call the visit's person three times at a station's first desk without them coming; return the task id."""
     for call in range(3):
-        absent(db, call_next(db, desk_id, at=minutes(call))["id"])
+        task = call_next(db, desk_of(db, code), at=minutes(call))
+        assert task["visit_id"] == visit_id
+        absent(db, task["id"])
+    return task["id"]
 
-    destination = route(db, visit_id, at=minutes(10))
 
-    assert destination.code == "blood_pressure"
+def statuses(db, visit_id: str) -> dict[str, tuple]:
+    """Return {station code: (status, in_line, calls)} for a visit's tasks."""
+    rows = db.execute("""SELECT station_type.code, task.status, task.in_line, task.calls FROM task
+                         JOIN station_type ON station_type.id = task.station_type_id WHERE visit_id = ?""",
+                      [visit_id]).fetchall()
+    return {code: (status, in_line, calls) for code, status, in_line, calls in rows}
+
+
+def test_no_show_closes_remaining_tasks(db):
+    visit_id = queued(db)
+
+    no_show(db, visit_id)
+
+    assert statuses(db, visit_id) == {
+        "measure": ("no_show", 0, 3), "blood_pressure": ("no_show", 0, 0), "glucose": ("no_show", 0, 0),
+        "vision": ("no_show", 0, 0), "exam": ("no_show", 0, 0), "doctor": ("no_show", 0, 0),
+    }
+
+
+def test_no_show_keeps_done_tasks(db):
+    visit_id = queued(db, "under36m")
+    serve(db, "measure")
+
+    no_show(db, visit_id, "doctor")
+
+    assert statuses(db, visit_id) == {"measure": ("done", 0, 1), "doctor": ("no_show", 0, 3)}
+
+
+def test_no_show_in_no_line(db):
+    visit_id = queued(db)
+
+    no_show(db, visit_id)
+
+    assert next_destination(db, visit_id) is None
+    assert route(db, visit_id, at=minutes(10)) is None
+    assert left_after_absence(db, visit_id) is True
+
+
+def test_bring_back_reopens_missed_tasks(db):
+    visit_id = queued(db)
+    no_show(db, visit_id)
+
+    destination = bring_back(db, visit_id, at=minutes(30))
+
+    assert destination.code == "measure"
+    assert statuses(db, visit_id) == {
+        "measure": ("waiting", 1, 0), "blood_pressure": ("waiting", 0, 0), "glucose": ("waiting", 0, 0),
+        "vision": ("waiting", 0, 0), "exam": ("waiting", 0, 0), "doctor": ("waiting", 0, 0),
+    }
+    task = get_task(db, destination.task_id)
+    assert task["queue_key"] == minutes(30).timestamp()
+    assert task["desk_id"] is None
+
+
+def test_bring_back_keeps_done_tasks(db):
+    visit_id = queued(db, "under36m")
+    serve(db, "measure")
+    no_show(db, visit_id, "doctor")
+
+    destination = bring_back(db, visit_id, at=minutes(30))
+
+    assert destination.code == "doctor"
+    assert statuses(db, visit_id) == {"measure": ("done", 0, 1), "doctor": ("waiting", 1, 0)}
+
+
+def test_bring_back_joins_end_of_line(db):
+    visit_id = queued(db, at=T0)
+    no_show(db, visit_id)
+    waiting = queued(db, at=minutes(20))
+    bring_back(db, visit_id, at=minutes(30))
+
+    order = [call_next(db, desk_of(db, "measure"), at=minutes(31 + i))["visit_id"] for i in range(2)]
+
+    assert order == [waiting, visit_id]
+
+
+def test_bring_back_keeps_priority(db):
+    visit_id = queued(db, priority="priority", at=T0)
+    no_show(db, visit_id)
+
+    destination = bring_back(db, visit_id, at=minutes(30))
+
+    # Priority's head start is 120 minutes.
+    assert get_task(db, destination.task_id)["queue_key"] == minutes(30 - 120).timestamp()
+    assert get_task(db, destination.task_id)["priority"] == "priority"
+
+
+def test_bring_back_gives_fresh_calls(db):
+    visit_id = queued(db)
+    no_show(db, visit_id)
+    bring_back(db, visit_id, at=minutes(30))
+    outcomes = []
+
+    for call in range(3):
+        task = call_next(db, desk_of(db, "measure"), at=minutes(31 + call))
+        outcomes.append(absent(db, task["id"])["status"])
+
+    assert outcomes == ["waiting", "waiting", "no_show"]
+
+
+@pytest.mark.parametrize("setup", ["in_line", "finished", "no_tasks"])
+def test_bring_back_rejected(db, setup):
+    visit_id = add_visit(db, "under36m")
+    if setup != "no_tasks":
+        enqueue_visit(db, visit_id, at=T0)
+    if setup == "finished":
+        serve(db, "measure")
+        serve(db, "doctor")
+    number = db.execute("SELECT queue_number FROM visit WHERE id = ?", [visit_id]).fetchone()[0]
+
+    with pytest.raises(QueueError) as raised:
+        bring_back(db, visit_id, at=minutes(30))
+
+    assert raised.value.code == "station_bring_back_invalid"
+    assert raised.value.fields == {"value": number}
+
+
+@pytest.mark.parametrize(("task_statuses", "left"), [
+    (["no_show", "no_show"], True),
+    (["done", "no_show"], True),
+    (["skipped", "no_show"], True),
+    (["no_show", "waiting"], False),
+    (["no_show", "called"], False),
+    (["done", "done"], False),
+    ([], False),
+])
+def test_left_after_absence(db, task_statuses, left):
+    visit_id = add_visit(db)
+    with write(db):
+        for status, code in zip(task_statuses, ("measure", "doctor")):
+            db["task"].insert({"id": new_id(), "visit_id": visit_id, "station_type_id": station(db, code),
+                               "status": status, "in_line": 0, "priority": "normal", "ordinal": 0, "calls": 0})
+
+    assert left_after_absence(db, visit_id) is left
 
 
 def test_done_returns_next_destination(db):
@@ -353,8 +531,11 @@ def test_done_twice_rejected(db):
     task = call_next(db, desk_of(db, "measure"), at=T0)
     done(db, task["id"], at=minutes(1))
 
-    with pytest.raises(QueueError, match="is done"):
+    with pytest.raises(QueueError, match="is done") as raised:
         done(db, task["id"], at=minutes(2))
+
+    assert raised.value.code == "station_task_changed"
+    assert raised.value.fields == {"value": 1}
 
 
 def test_running_mean_service_time(db):
@@ -428,3 +609,16 @@ def test_priority_class(age, groups, flags, expected):
 
 def test_priority_class_elderly_age_configurable():
     assert priority_class(70, policy=Policy(elderly_age=70)) == "priority"
+
+
+def test_send_to_done_station_rejected(db):
+    visit_id = queued(db, "under36m")
+    serve(db, "measure")
+    task = call_next(db, desk_of(db, "doctor"), at=minutes(5))
+
+    with pytest.raises(QueueError) as raised:
+        send_to(db, task["id"], station(db, "measure"), at=minutes(6))
+
+    assert raised.value.code == "station_move_invalid"
+    assert raised.value.fields == {"value": 1, "field": "Cân đo"}
+    assert statuses(db, visit_id) == {"measure": ("done", 0, 1), "doctor": ("called", 1, 1)}

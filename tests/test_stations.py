@@ -234,7 +234,7 @@ def test_absent_three_times_no_show(db, desk, nurse):
         page = text_of(post(nurse, f"/stations/desk/{measure}/task", task_id=task_id, action="absent"))
 
     assert db.execute("SELECT status FROM task WHERE id = ?", [task_id]).fetchone()[0] == "no_show"
-    assert "vắng mặt 3 lần" in page
+    assert "vắng mặt sau 3 lần gọi" in page
 
 
 def test_absent_once_back_in_line(db, desk, nurse):
@@ -288,6 +288,22 @@ def test_closed_desk_cannot_call(db, desk, officer, nurse):
     assert "đang đóng nên không gọi được" in page
 
 
+def test_desk_closed_while_screen_open(db, desk, officer, nurse):
+    (_, visit), = arrive(db, desk, 1)
+    measure = desk_id(db)
+    number = db.execute("SELECT number FROM desk WHERE id = ?", [measure]).fetchone()[0]
+    assert "Gọi người tiếp theo" in text_of(nurse.get(f"/stations/desk/{measure}"))
+    post(officer, f"/stations/coordinator/desk/{measure}", open="0")
+
+    page = text_of(post(nurse, f"/stations/desk/{measure}/call"))
+
+    assert f"Bàn {number} đang đóng nên không gọi được. Mở bàn ở màn hình điều phối, rồi gọi lại." in page
+    task = db.execute("SELECT status, calls, desk_id FROM task WHERE visit_id = ? AND in_line = 1",
+                      [visit["id"]]).fetchone()
+    assert task == ("waiting", 0, None)
+    assert db.execute("SELECT count(*) FROM audit_event WHERE action = 'station_call'").fetchone()[0] == 0
+
+
 def test_reopen_desk(db, desk, officer):
     arrive(db, desk, 1)
     measure = desk_id(db)
@@ -305,6 +321,28 @@ def test_coordinator_shows_figures(db, desk, officer):
 
     assert "Chờ trung vị" in page
     assert "Xong trong 1 giờ qua" in page
+
+
+def test_coordinator_shows_line_head(db, desk, officer):
+    arrived = arrive(db, desk, 7)
+
+    page = text_of(officer.get("/stations/coordinator"))
+
+    measure = page.split('data-station="measure"', 1)[1].split("</section>", 1)[0]
+    assert [person["full_name"] in measure for person, _ in arrived] == [True] * 5 + [False] * 2
+    assert "Xem cả hàng (7 người)" in measure
+
+
+def test_coordinator_opens_whole_line(db, desk, officer):
+    arrived = arrive(db, desk, 7)
+    measure_type = db.execute("SELECT id FROM station_type WHERE code = 'measure'").fetchone()[0]
+
+    page = text_of(officer.get(f"/stations/coordinator?open={measure_type}"))
+
+    measure = page.split('data-station="measure"', 1)[1].split("</section>", 1)[0]
+    assert all(person["full_name"] in measure for person, _ in arrived)
+    assert "Thu gọn" in measure
+    assert f'hx-get="/stations/coordinator?open={measure_type}"' in page
 
 
 def test_coordinator_moves_person(db, desk, officer):
@@ -352,6 +390,11 @@ def test_triage_brings_no_show_back(db, desk, nurse, officer):
 
     emergencies = page.split('class="emergencies"', 1)[1].split("</section>", 1)[0]
     assert person["full_name"] in emergencies
+    in_line = db.execute("SELECT id, status, priority FROM task WHERE visit_id = ? AND in_line = 1",
+                         [visit["id"]]).fetchone()
+    assert in_line == (task_id, "waiting", "emergency")
+    assert db.execute("SELECT count(*) FROM task WHERE visit_id = ? AND status = 'no_show'",
+                      [visit["id"]]).fetchone()[0] == 0
 
 
 def test_triage_after_all_done(db, desk, nurse, officer):
@@ -442,3 +485,87 @@ def test_send_back_to_done_station(db, desk, nurse):
                         action="send", station_type_id=measure_type))
 
     assert "người này đã xong ở đó" in page
+
+
+# People who left after missed calls.
+
+
+def leave(db, nurse, visit: dict) -> None:
+    """Call the visit's person at the measuring desk three times without them coming."""
+    measure = desk_id(db)
+    task_id = db.execute("SELECT id FROM task WHERE visit_id = ? AND in_line = 1", [visit["id"]]).fetchone()[0]
+    for _ in range(3):
+        post(nurse, f"/stations/desk/{measure}/call")
+        post(nurse, f"/stations/desk/{measure}/task", task_id=task_id, action="absent")
+
+
+def absent_section(response) -> str:
+    return text_of(response).split('id="absent"', 1)[1].split("</section>", 1)[0]
+
+
+def test_no_show_listed_on_coordinator(db, desk, nurse, officer):
+    (person, visit), = arrive(db, desk, 1)
+    leave(db, nurse, visit)
+
+    page = officer.get("/stations/coordinator")
+
+    section = absent_section(page)
+    assert "Vắng mặt, chưa khám xong (1)" in section
+    assert person["full_name"] in section
+    assert "Cân đo" in section
+    assert f"/stations/coordinator/visit/{visit['id']}/back" in section
+    assert "1 người vắng mặt, chưa khám xong" in text_of(page)
+
+
+def test_coordinator_without_no_shows(db, desk, officer):
+    arrive(db, desk, 1)
+
+    page = text_of(officer.get("/stations/coordinator"))
+
+    assert 'id="absent"' not in page
+    assert "vắng mặt, chưa khám xong" not in page
+
+
+def test_bring_back_from_coordinator(db, desk, nurse, officer):
+    (person, visit), = arrive(db, desk, 1)
+    leave(db, nurse, visit)
+
+    page = post(officer, f"/stations/coordinator/visit/{visit['id']}/back")
+
+    assert re.search(r"Số 1: tiếp theo đến Cân đo, bàn \d+", text_of(page))
+    assert 'id="absent"' not in text_of(page)
+    rows = db.execute("SELECT status, calls, in_line FROM task WHERE visit_id = ?", [visit["id"]]).fetchall()
+    assert {status for status, _, _ in rows} == {"waiting"}
+    assert {calls for _, calls, _ in rows} == {0}
+    assert sum(in_line for _, _, in_line in rows) == 1
+    assert person["full_name"] in waiting_section(nurse.get(f"/stations/desk/{desk_id(db)}"))
+    audit = db.execute("SELECT subject FROM audit_event WHERE action = 'station_bring_back'").fetchall()
+    assert audit == [(visit["id"],)]
+
+
+def test_bring_back_twice_rejected(db, desk, nurse, officer):
+    (_, visit), = arrive(db, desk, 1)
+    leave(db, nurse, visit)
+    post(officer, f"/stations/coordinator/visit/{visit['id']}/back")
+
+    page = text_of(post(officer, f"/stations/coordinator/visit/{visit['id']}/back"))
+
+    assert "Số 1 không cần đưa trở lại: người này đang ở hàng chờ hoặc đã khám xong." in page
+    assert db.execute("SELECT count(*) FROM audit_event WHERE action = 'station_bring_back'").fetchone()[0] == 1
+
+
+def test_bring_back_unknown_visit(officer):
+    response = officer.post("/stations/coordinator/visit/unknown/back", data={"csrf_token": officer.csrf})
+
+    assert response.status_code == 404
+
+
+def test_nurse_refused_bring_back(db, desk, nurse):
+    (_, visit), = arrive(db, desk, 1)
+    leave(db, nurse, visit)
+
+    response = nurse.post(f"/stations/coordinator/visit/{visit['id']}/back", data={"csrf_token": nurse.csrf})
+
+    assert response.status_code == 403
+    assert db.execute("SELECT count(*) FROM task WHERE visit_id = ? AND status = 'no_show'",
+                      [visit["id"]]).fetchone()[0] > 0

@@ -131,6 +131,6 @@ def route_in_transaction(db: sqlite_utils.Database, visit_id: str, at: dt.dateti
 
 def route(db: sqlite_utils.Database, visit_id: str, at: dt.datetime | None = None,
           policy: Policy = DEFAULT_POLICY) -> Destination | None:
-    """Put the person in their next line (for example when a no-show comes back); return it or None."""
+    """Put the person in their next line, if they are in none, and return it or None when nothing is waiting."""
     with write(db):
         return route_in_transaction(db, visit_id, current_time(at), policy)

@@ -1,4 +1,9 @@
-"""Desk actions: call the next person, call again, mark absent, start, finish, redirect and triage."""
+"""Desk actions: call the next person, call again, mark absent, start, finish, redirect and triage.
+
+A called person who misses policy.max_calls calls has left: absent() marks the task and the visit's
+other waiting tasks no_show, so none of their lines keeps a place for them. The coordinator
+screen lists such visits as incomplete. bring_back() reopens what was left when the person returns.
+"""
 
 import datetime as dt
 import json
@@ -9,20 +14,32 @@ from ..db import write
 from .policy import DEFAULT_POLICY, Policy
 from .routing import Destination, destination, put_in_line, route_in_transaction
 from .stations import expected_wait_s
-from .store import OPEN_STATUSES, QueueError, current_time, fetch_all, fetch_one, get_desk, get_task, stamp
+from .store import (
+    OPEN_STATUSES,
+    QueueError,
+    current_time,
+    fetch_all,
+    fetch_one,
+    get_desk,
+    get_task,
+    queue_number,
+    stamp,
+)
 
 
 def call_next(db: sqlite_utils.Database, desk_id: str, at: dt.datetime | None = None) -> dict | None:
     """Call the first person in serving order at the desk's station type; return the task or None.
 
     Atomic: the pick and the update share one BEGIN IMMEDIATE transaction, so two desks never
-    call the same person.
+    call the same person. Raises QueueError (code station_desk_closed) when the coordinator has
+    closed the desk, even if its phone still shows the desk screen.
     """
     at = current_time(at)
     with write(db):
         desk = get_desk(db, desk_id)
         if not desk["open"]:
-            raise QueueError(f"desk {desk['number']} is closed; open it before calling")
+            raise QueueError(f"desk {desk['number']} is closed; open it before calling",
+                             code="station_desk_closed", value=desk["number"])
         task = fetch_one(db, "SELECT * FROM task WHERE station_type_id = ? AND status = 'waiting' AND in_line = 1 "
                         "ORDER BY queue_key, rowid LIMIT 1", [desk["station_type_id"]])
         if task is None:
@@ -35,7 +52,8 @@ def call_next(db: sqlite_utils.Database, desk_id: str, at: dt.datetime | None = 
 def _task_in(db: sqlite_utils.Database, task_id: str, statuses: tuple[str, ...]) -> dict:
     task = get_task(db, task_id)
     if task["status"] not in statuses:
-        raise QueueError(f"task {task_id} is {task['status']}; expected {' or '.join(statuses)}")
+        raise QueueError(f"task {task_id} is {task['status']}; expected {' or '.join(statuses)}",
+                         code="station_task_changed", value=queue_number(db, task["visit_id"]))
     return task
 
 
@@ -50,13 +68,16 @@ def recall(db: sqlite_utils.Database, task_id: str, at: dt.datetime | None = Non
 def absent(db: sqlite_utils.Database, task_id: str, policy: Policy = DEFAULT_POLICY) -> dict:
     """Record that a called person did not come: back in line with a penalty, or no_show after max_calls.
 
-    The penalty moves the person's queue_key later by absent_penalty_min. A no-show leaves every
-    line; route() puts the person back when they return.
+    The penalty moves the person's queue_key later by absent_penalty_min. After max_calls calls the
+    person has left: this task and the visit's other waiting tasks become no_show, and bring_back()
+    reopens them when the person returns. Returns this task.
     """
     with write(db):
         task = _task_in(db, task_id, ("called",))
         if task["calls"] >= policy.max_calls:
             db.execute("UPDATE task SET status = 'no_show', in_line = 0 WHERE id = ?", [task_id])
+            db.execute("UPDATE task SET status = 'no_show', in_line = 0, desk_id = NULL "
+                       "WHERE visit_id = ? AND status = 'waiting'", [task["visit_id"]])
         else:
             db.execute("UPDATE task SET status = 'waiting', desk_id = NULL, queue_key = queue_key + ? WHERE id = ?",
                        [policy.absent_penalty_min * 60, task_id])
@@ -122,7 +143,9 @@ def send_to(db: sqlite_utils.Database, task_id: str, station_type_id: str, at: d
         own = fetch_one(db, "SELECT * FROM task WHERE visit_id = ? AND station_type_id = ?",
                    [task["visit_id"], station_type_id])
         if own is not None and own["status"] not in OPEN_STATUSES:
-            raise QueueError(f"task at station type {target['code']} is already {own['status']}")
+            raise QueueError(f"task at station type {target['code']} is already {own['status']}",
+                             code="station_move_invalid", value=queue_number(db, task["visit_id"]),
+                             field=target["label"])
         if own is None or own["id"] == task_id:
             db.execute("UPDATE task SET station_type_id = ? WHERE id = ?", [station_type_id, task_id])
             own = get_task(db, task_id)
@@ -131,6 +154,31 @@ def send_to(db: sqlite_utils.Database, task_id: str, station_type_id: str, at: d
         put_in_line(db, own, at, policy)
         return destination(db, {**own, "code": target["code"], "label": target["label"]},
                             expected_wait_s(db, station_type_id))
+
+
+def left_after_absence(db: sqlite_utils.Database, visit_id: str) -> bool:
+    """Return True when a visit has a no_show task and no open one: the person left after missed calls."""
+    statuses = {row[0] for row in db.execute("SELECT status FROM task WHERE visit_id = ?", [visit_id]).fetchall()}
+    return "no_show" in statuses and not statuses & set(OPEN_STATUSES)
+
+
+def bring_back(db: sqlite_utils.Database, visit_id: str, at: dt.datetime | None = None,
+               policy: Policy = DEFAULT_POLICY) -> Destination | None:
+    """Put a no-show who has returned back in line for every task they missed; return their line.
+
+    The no_show tasks become waiting again with their call count reset, so the person gets
+    max_calls fresh calls. They join their next line as if they had just arrived, keeping their
+    priority class. Raises QueueError (code station_bring_back_invalid) when the visit has no
+    no_show task or is still in a line.
+    """
+    at = current_time(at)
+    with write(db):
+        if not left_after_absence(db, visit_id):
+            raise QueueError(f"visit {visit_id} has no no_show task or is still in a line",
+                             code="station_bring_back_invalid", value=queue_number(db, visit_id))
+        db.execute("UPDATE task SET status = 'waiting', calls = 0, in_line = 0, desk_id = NULL "
+                   "WHERE visit_id = ? AND status = 'no_show'", [visit_id])
+        return route_in_transaction(db, visit_id, at, policy)
 
 
 def triage(db: sqlite_utils.Database, visit_id: str, red_flags: list[str], policy: Policy = DEFAULT_POLICY) -> int:

@@ -1,10 +1,13 @@
 // The waiting-room TV and the queue ticket.
 //
-// On the TV (body.display), every call on the board carries data-call-key (task id and call count, so a
-// recall is announced again) and data-announce (the Vietnamese sentence). Each new key is announced once:
-// spoken with speechSynthesis when the browser has a vi-VN voice, otherwise as a chime. Calls already on
-// the board when the page loads are not announced. Browsers play sound only after one user gesture, so
-// the "Bật âm thanh" button must be tapped once, unless autoplay is allowed (the kiosk launcher allows it).
+// On the TV (body.display), every call on the board carries data-call-key (task id, call count and call time,
+// so a recall is announced again) and data-announce (the Vietnamese sentence). Each new key is announced once.
+// When the browser has a vi-VN voice, speechSynthesis speaks the sentence. Otherwise the TV plays the call's
+// voice clip (data-clip, present when the laptop has rendered clips with `fieldapp display voices`). Without
+// a clip, or when the clip fails to load, it plays a chime. Clips and chimes play one after another, never
+// over each other. Calls already on the board when the page loads are not announced. Browsers play sound only after one user
+// gesture, so the "Bật âm thanh" button must be tapped once, unless autoplay is allowed (the kiosk
+// launcher allows it).
 //
 // On the ticket page (data-print="auto"), the print dialog opens once the page has loaded.
 
@@ -26,6 +29,7 @@
     const chime = new Audio(body.dataset.chime);
     const seen = new Set();
     let soundOn = false;
+    let playing = Promise.resolve();
 
     function keys() {
       return board ? Array.from(board.querySelectorAll("[data-call-key]")) : [];
@@ -37,7 +41,44 @@
       state.hidden = false;
     }
 
-    function announce(text) {
+    function playToEnd(url) {
+      return new Promise((resolve, reject) => {
+        const audio = new Audio(url);
+        audio.addEventListener("ended", resolve, { once: true });
+        audio.addEventListener("error", () => reject(new Error(`failed to play ${url}`)), { once: true });
+        audio.play().catch(reject);
+      });
+    }
+
+    function played(kind, url) {
+      // Tests read these attributes to see which sound was played last.
+      body.dataset.lastSound = kind;
+      body.dataset.lastSoundUrl = url;
+    }
+
+    function playInTurn(clip) {
+      const chimeUrl = body.dataset.chime;
+      playing = playing.then(async () => {
+        if (clip) {
+          try {
+            await playToEnd(clip);
+            played("clip", clip);
+            return;
+          } catch (error) {
+            console.warn("voice clip failed, playing the chime:", error.message);
+          }
+        }
+        try {
+          await playToEnd(chimeUrl);
+          played("chime", chimeUrl);
+        } catch (error) {
+          console.warn("chime failed:", error.message);
+        }
+      });
+    }
+
+    function announce(call) {
+      const text = call.dataset.announce;
       // Tests read these two attributes; the count shows that a call is announced once.
       body.dataset.lastAnnouncement = text;
       body.dataset.announcements = String(Number(body.dataset.announcements || 0) + 1);
@@ -51,10 +92,10 @@
         utterance.lang = voice.lang;
         utterance.rate = 0.9;
         window.speechSynthesis.speak(utterance);
+        played("speech", "");
         return;
       }
-      chime.currentTime = 0;
-      chime.play().catch((error) => console.warn("chime failed:", error.message));
+      playInTurn(call.dataset.clip || "");
     }
 
     function check() {
@@ -62,7 +103,7 @@
         const key = call.dataset.callKey;
         if (!seen.has(key)) {
           seen.add(key);
-          announce(call.dataset.announce);
+          announce(call);
         }
       }
     }
