@@ -151,12 +151,27 @@ CATALOGUE = {
         _l("Không chuyển được số {value} sang {field}: người này đã xong ở đó."),
         _l("Chọn bàn khác, hoặc để người này ở hàng đang chờ."),
     ),
+    "station_bring_back_invalid": (
+        _l("Số {value} không cần đưa trở lại: người này đang ở hàng chờ hoặc đã khám xong."),
+        _l("Tải lại màn hình điều phối để xem hàng chờ mới nhất."),
+    ),
+    "voice_espeak_missing": (
+        _l("Không tìm thấy chương trình espeak-ng nên không tạo được âm thanh đọc số."),
+        _l("Cài espeak-ng (Debian, Ubuntu: sudo apt install espeak-ng; Windows: bộ cài trên trang GitHub của "
+           "espeak-ng), hoặc chép thư mục voice từ máy đã tạo. Khi chưa có, màn hình gọi số dùng giọng đọc "
+           "của trình duyệt hoặc tiếng chuông."),
+    ),
+    "voice_render_failed": (
+        _l("Không tạo được âm thanh đọc số: {value}."),
+        _l("Chạy lại lệnh; nếu vẫn lỗi, cài lại espeak-ng. Trong lúc đó màn hình gọi số dùng giọng đọc của "
+           "trình duyệt hoặc tiếng chuông."),
+    ),
     "triage_no_flags": (
         _l("Chưa chọn dấu hiệu nguy hiểm nào."),
         _l("Chọn ít nhất một dấu hiệu; với dấu hiệu khác, chọn Khác và ghi rõ."),
     ),
     "triage_visit_finished": (
-        _l("Số {value} không còn ở hàng chờ nào (đã khám xong, hoặc đã vắng mặt quá số lần gọi)."),
+        _l("Số {value} đã khám xong ở mọi bàn, không còn ở hàng chờ nào."),
         _l("Đưa người này đến bác sĩ ngay và báo người điều phối."),
     ),
     "walkin_name_missing": (_l("Thiếu họ tên người đăng ký."), _l("Ghi họ và tên như trên thẻ căn cước.")),
@@ -336,6 +351,92 @@ CATALOGUE = {
     "results_date_invalid": (
         _l("Dòng {row}: thời điểm đo '{value}' không đọc được."),
         _l("Ghi measured_at dạng yyyy-mm-dd hoặc yyyy-mm-dd hh:mm, ví dụ 2026-10-15 08:30."),
+    ),
+    # ICD-10 code list, the doctor's page and advice templates.
+    "icd10_columns_missing": (
+        _l("Tệp {file} không có cột mã và cột tên bệnh."),
+        _l("Dòng tiêu đề cần hai cột tên là code và title (hoặc Mã bệnh và Tên bệnh)."),
+    ),
+    "icd10_code_invalid": (
+        _l("Dòng {row}: mã ICD-10 '{value}' không hợp lệ."),
+        _l("Mã gồm một chữ cái, hai chữ số, có thể thêm dấu chấm và một hoặc hai ký tự, ví dụ I10, E11.9."),
+    ),
+    "icd10_title_invalid": (
+        _l("Dòng {row}: mã {value} chưa có tên bệnh, hoặc tên dài quá 300 ký tự."),
+        _l("Ghi tên bệnh tiếng Việt vào cột tên bệnh."),
+    ),
+    "icd10_code_duplicate": (
+        _l("Dòng {row}: mã {value} đã có ở dòng trước với tên bệnh khác."),
+        _l("Giữ một dòng cho mỗi mã rồi nạp lại tệp."),
+    ),
+    "icd10_file_empty": (
+        _l("Tệp {file} không có mã ICD-10 nào dưới dòng tiêu đề."),
+        _l("Kiểm tra đã chọn đúng tệp danh mục."),
+    ),
+    "icd10_code_unknown": (
+        _l("Không có mã ICD-10 '{value}' trong danh mục."),
+        _l("Tìm bệnh theo tên hoặc theo mã ở ô tìm kiếm rồi chọn trong danh sách."),
+    ),
+    "doctor_text_too_long": (
+        _l("Ô {field} quá dài: tối đa {value} ký tự."),
+        _l("Rút gọn nội dung."),
+    ),
+    "doctor_referral_incomplete": (
+        _l("Chuyển khám cần ghi cả nơi chuyển đến và lý do chuyển."),
+        _l("Ghi đủ cả hai ô, hoặc để trống cả hai nếu không chuyển khám."),
+    ),
+    "doctor_next_exam_invalid": (
+        _l("Ngày khám lại '{value}' không hợp lệ."),
+        _l("Chọn một ngày sau ngày khám, trong vòng 5 năm."),
+    ),
+    "doctor_conclusion_missing": (
+        _l("Chưa lưu kết luận nên chưa hoàn tất khám được."),
+        _l("Ghi kết luận rồi bấm Lưu kết luận trước."),
+    ),
+    "doctor_health_class_missing": (
+        _l("Người lao động cần được phân loại sức khỏe trước khi hoàn tất khám."),
+        _l("Chọn loại sức khỏe từ I đến V, bấm Lưu bản sửa, rồi bấm Hoàn tất khám."),
+    ),
+    "doctor_task_not_called": (
+        _l("Số {value} chưa được gọi vào bàn bác sĩ."),
+        _l("Gọi người này ở màn hình bàn khám của bác sĩ, rồi bấm Hoàn tất khám."),
+    ),
+    "advice_template_incomplete": (
+        _l("Mẫu lời khuyên cần có tên và nội dung."),
+        _l("Đặt tên ngắn, ví dụ: Tăng huyết áp: ăn nhạt, rồi ghi nội dung lời khuyên."),
+    ),
+    "advice_template_too_long": (
+        _l("Mẫu lời khuyên quá dài: tên tối đa 100 ký tự, nội dung tối đa 2000 ký tự."),
+        _l("Rút gọn tên hoặc nội dung."),
+    ),
+    "advice_template_exists": (
+        _l("Đã có mẫu lời khuyên tên '{value}'."),
+        _l("Đặt tên khác, hoặc sửa mẫu đã có."),
+    ),
+    # Result sheets, referral notes and the follow-up list.
+    "sheet_not_concluded": (
+        _l("Lượt khám này chưa có kết luận của bác sĩ nên chưa in được phiếu."),
+        _l("Bác sĩ ghi kết luận ở trang khám của bác sĩ, rồi in lại."),
+    ),
+    "sheet_option_invalid": (
+        _l("Lựa chọn in '{value}' không hợp lệ."),
+        _l("Khổ giấy là A4 hoặc A5; bản in là person (cho người khám) hoặc parents (cho cha mẹ)."),
+    ),
+    "sheet_parents_children_only": (
+        _l("Phiếu gửi cha mẹ chỉ dành cho học sinh và trẻ dưới 36 tháng."),
+        _l("In phiếu kết quả thường cho người lớn."),
+    ),
+    "referral_missing": (
+        _l("Bác sĩ không chỉ định chuyển khám cho lượt khám này."),
+        _l("Nếu cần chuyển khám, bác sĩ ghi nơi chuyển và lý do ở phần kết luận, rồi in giấy chuyển."),
+    ),
+    "sheets_none": (
+        _l("Ngày {value} không có lượt khám nào đã có kết luận của bác sĩ."),
+        _l("Kiểm tra lại ngày khám; phiếu chỉ in cho người đã được bác sĩ kết luận."),
+    ),
+    "day_invalid": (
+        _l("Ngày '{value}' không hợp lệ."),
+        _l("Ghi ngày dạng năm-tháng-ngày, ví dụ 2026-12-12."),
     ),
 }
 
