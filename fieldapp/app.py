@@ -11,8 +11,9 @@ from flask import Flask, Response, has_request_context, redirect, render_templat
 from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
 
-from . import (auth, checkin_views, crosscheck_views, db, device_views, display_views, idempotency, import_views,
-               review_views, roster_views, round_views, station_views, web)
+from . import (auth, checkin_views, crosscheck_views, db, device_views, display_views, doctor_views, entry_views,
+               idempotency, import_views, review_views, roster_views, round_views, station_views, web)
+from . import followup_views, sheet_views
 from .config import data_dir, secret_key
 
 LANGUAGES = ("vi", "en")
@@ -62,7 +63,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     idempotency.init_app(app)
     blueprints = (roster_views.bp, import_views.bp, review_views.bp, crosscheck_views.bp, round_views.bp,
                   checkin_views.bp, device_views.bp, display_views.bp,
-                  station_views.bp)
+                  station_views.bp,
+                  entry_views.bp,
+                  doctor_views.bp,
+                  sheet_views.bp, followup_views.bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 

@@ -44,6 +44,11 @@ def serve(app, db, host: str, https_port: int, http_port: int, no_https: bool, d
         click.echo(_("Dữ liệu mẫu: %(people)s người trong danh sách.", people=login.people))
         click.echo(_("Đăng nhập: tên '%(user)s', mã PIN %(pin)s", user=login.username, pin=login.pin))
 
+    from . import voice
+
+    # The display's voice clips render in the background, so a missing espeak-ng or a slow disk never delays the start.
+    voice.render_in_background(voice.voice_folder(app.config["DATA_DIR"]), voice.station_labels(db))
+
     addresses = ["127.0.0.1"] if host in ("127.0.0.1", "localhost") else local_addresses()
     if no_https:
         for address in addresses:
@@ -239,8 +244,70 @@ def user_disable(app, db, username: str):
     click.echo(_("Đã khóa tài khoản '%(u)s'.", u=account["username"]))
 
 
+@main.group()
+def display():
+    """Set up the waiting-room display."""
+
+
+@display.command("voices")
+@click.option("--force", is_flag=True, help="Render every clip again, for example after upgrading espeak-ng.")
+@with_app
+def display_voices(app, db, force: bool):
+    """Render the Vietnamese voice clips the display plays when its browser has no Vietnamese voice (needs espeak-ng)."""
+    from . import voice
+    from .errors import FieldappError
+
+    if voice.find_espeak() is None:
+        raise FieldappError("voice_espeak_missing")
+    try:
+        result = voice.render_missing(voice.voice_folder(app.config["DATA_DIR"]), voice.station_labels(db), force=force)
+    except voice.VoiceError as error:
+        raise FieldappError("voice_render_failed", value=str(error)) from error
+    click.echo(_("Đã tạo %(rendered)s đoạn âm thanh và giữ %(kept)s đoạn đã có trong %(folder)s.",
+                 rendered=result.rendered, kept=result.existing, folder=result.folder))
+
+
 cli_rounds.register(main)
 cli_results.register(main)
+
+
+# A list with a wrong column gives a problem on every row; the first ones are enough to see the pattern.
+CODE_PROBLEMS_SHOWN = 20
+
+
+@main.group()
+def codes():
+    """Manage code lists: the ICD-10 codes that the doctor's page offers for diagnoses."""
+
+
+@codes.command("load-icd10")
+@click.argument("file", type=click.Path(dir_okay=False))
+@with_app
+def codes_load_icd10(app, db, file: str):
+    """Replace the ICD-10 list with a full one (.csv or .xlsx with code and title columns), checked row by row.
+
+    Nothing is replaced while any row has a problem; every problem is listed with its row number.
+    """
+    from . import icd10
+    from .auth import audit
+
+    codes_read, problems = icd10.read_list(Path(file))
+    if problems:
+        for problem in problems[:CODE_PROBLEMS_SHOWN]:
+            click.echo(problem.message, err=True)
+        if len(problems) > CODE_PROBLEMS_SHOWN:
+            click.echo(_("... và %(n)s lỗi khác.", n=len(problems) - CODE_PROBLEMS_SHOWN), err=True)
+        for hint in dict.fromkeys(problem.hint for problem in problems):
+            click.echo(hint, err=True)
+        click.echo(_("Chưa nạp danh mục nào: sửa tệp rồi chạy lại lệnh."), err=True)
+        raise SystemExit(1)
+
+    target = icd10.store(Path(app.config["DATA_DIR"]), codes_read)
+    with write(db):
+        audit(db, "icd10_loaded", detail={"codes": len(codes_read)})
+    click.echo(_("Đã nạp %(n)s mã ICD-10 vào %(file)s; trang bác sĩ dùng danh mục này từ bây giờ.",
+                 n=len(codes_read), file=target))
+
 
 if __name__ == "__main__":
     main()

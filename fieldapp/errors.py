@@ -438,6 +438,81 @@ CATALOGUE = {
         _l("Ngày '{value}' không hợp lệ."),
         _l("Ghi ngày dạng năm-tháng-ngày, ví dụ 2026-12-12."),
     ),
+    # Sync with the central store.
+    "sync_url_invalid": (
+        _l("Địa chỉ kho dữ liệu trung tâm '{value}' không hợp lệ."),
+        _l("Ghi đủ địa chỉ, bắt đầu bằng https://, ví dụ https://kho.yte.example.vn"),
+    ),
+    "sync_url_insecure": (
+        _l("Địa chỉ {value} dùng http:// không mã hóa, chỉ được dùng khi kho dữ liệu trung tâm chạy trên chính máy này."),
+        _l("Dùng địa chỉ https:// của kho dữ liệu trung tâm; nếu kho chạy trên máy này, dùng http://127.0.0.1."),
+    ),
+    "sync_ca_invalid": (
+        _l("Tệp {file} không phải chứng chỉ CA dạng PEM."),
+        _l("Chọn tệp chứng chỉ CA (.pem) do người quản lý kho dữ liệu trung tâm gửi."),
+    ),
+    "sync_tls_failed": (
+        _l("Chứng chỉ HTTPS của {value} không được tin cậy nên chưa gửi gì."),
+        _l("Nếu kho dữ liệu trung tâm dùng CA riêng, chạy lại lệnh với --ca TỆP-CA; kiểm tra cả ngày giờ của máy tính."),
+    ),
+    "sync_unreachable": (
+        _l("Không kết nối được kho dữ liệu trung tâm {value} sau {field} lần thử."),
+        _l("Kiểm tra mạng rồi chạy lại lệnh: dữ liệu chưa gửi vẫn còn và được gửi tiếp từ chỗ dừng. "
+           "Không có mạng thì dùng fieldapp sync export --out TỆP rồi chép tệp sang USB."),
+    ),
+    "sync_key_rejected": (
+        _l("Kho dữ liệu trung tâm không nhận khóa của máy này ({value})."),
+        _l("Xin người quản lý kho một mã đăng ký mới rồi chạy fieldapp sync enrol ĐỊA-CHỈ MÃ; dữ liệu chưa gửi vẫn còn."),
+    ),
+    "sync_site_revoked": (
+        _l("Kho dữ liệu trung tâm đã thu hồi khóa của máy này."),
+        _l("Xin người quản lý kho một mã đăng ký mới rồi chạy fieldapp sync enrol ĐỊA-CHỈ MÃ; dữ liệu chưa gửi vẫn còn."),
+    ),
+    "sync_batch_rejected": (
+        _l("Kho dữ liệu trung tâm từ chối lô bản ghi {value} ({field})."),
+        _l("Chạy lại fieldapp sync push; nếu vẫn lỗi, báo người quản lý kho mã lỗi trong ngoặc."),
+    ),
+    "sync_central_error": (
+        _l("Kho dữ liệu trung tâm trả lời không đúng giao thức ({value})."),
+        _l("Chạy lại lệnh sau ít phút; nếu vẫn lỗi, báo người quản lý kho nội dung trong ngoặc."),
+    ),
+    "sync_enrol_code_invalid": (
+        _l("Mã đăng ký không đúng, đã dùng hoặc đã hết hạn."),
+        _l("Kiểm tra từng ký tự của mã; nếu đúng, xin người quản lý kho mã mới (mỗi mã dùng một lần, trong 7 ngày)."),
+    ),
+    "sync_not_enrolled": (
+        _l("Máy này chưa đăng ký với kho dữ liệu trung tâm."),
+        _l("Xin người quản lý kho một mã đăng ký rồi chạy fieldapp sync enrol ĐỊA-CHỈ MÃ."),
+    ),
+    "sync_key_missing": (
+        _l("Không đọc được khóa của máy này trong {file}."),
+        _l("Chép lại tệp khóa từ bản sao lưu, hoặc xin mã đăng ký mới rồi chạy fieldapp sync enrol ĐỊA-CHỈ MÃ."),
+    ),
+    "sync_central_ahead": (
+        _l("Kho dữ liệu trung tâm đã nhận đến bản ghi số {value} nhưng máy này mới có đến số {field}."),
+        _l("Dừng gửi và báo người quản lý kho: máy này có thể đã được khôi phục từ bản sao lưu cũ, "
+           "hoặc một máy khác dùng cùng đăng ký."),
+    ),
+    "sync_records_missing": (
+        _l("Kho dữ liệu trung tâm cần các bản ghi từ số {value}, nhưng máy này đã xóa chúng khi xóa dữ liệu cá nhân cũ."),
+        _l("Báo người quản lý kho: kho có thể đã mất dữ liệu và cần khôi phục từ bản sao lưu."),
+    ),
+    "sync_no_package": (
+        _l("Kho dữ liệu trung tâm chưa có gói đợt khám cho máy này."),
+        _l("Nhờ trạm y tế tạo gói (fieldapp sync package) và người quản lý kho đưa gói lên, rồi chạy lại lệnh."),
+    ),
+    "sync_package_invalid": (
+        _l("Gói đợt khám không đúng định dạng ({value})."),
+        _l("Tạo lại gói ở trạm y tế bằng fieldapp sync package, rồi đưa lên kho và tải lại."),
+    ),
+    "sync_package_round_conflict": (
+        _l("Máy này đã có một đợt khám khác cùng tên '{value}'."),
+        _l("Đổi tên đợt khám trên máy này hoặc ở trạm y tế, rồi tải lại gói."),
+    ),
+    "sync_export_failed": (
+        _l("Không ghi được tệp {file}: {value}."),
+        _l("Kiểm tra USB đã cắm, còn chỗ trống và không bị khóa ghi, rồi chạy lại lệnh."),
+    ),
 }
 
 

@@ -95,6 +95,10 @@ EXPECTED = {
         1.99: ("normal_weight", "normal"), 2.0: ("normal_weight", "normal"), 2.01: ("overweight", "abnormal"),
         2.99: ("overweight", "abnormal"), 3.0: ("overweight", "abnormal"), 3.01: ("obesity", "abnormal"),
     },
+    "height_for_age_5_19": {
+        -3.01: ("severe_stunting", "abnormal"), -3.0: ("stunting", "abnormal"), -2.99: ("stunting", "abnormal"),
+        -2.01: ("stunting", "abnormal"), -2.0: ("not_stunted", "normal"), -1.99: ("not_stunted", "normal"),
+    },
     "bmi_for_age_5_19": {
         -3.01: ("severe_thinness", "abnormal"), -3.0: ("thinness", "abnormal"), -2.99: ("thinness", "abnormal"),
         -2.01: ("thinness", "abnormal"), -2.0: ("normal_weight", "normal"), -1.99: ("normal_weight", "normal"),
@@ -252,6 +256,7 @@ AGE_EDGES = {
     "weight_for_age_under5": (0, 1827),       # under 60 months, as WHO Anthro computes them
     "height_for_age_under5": (0, 1827),
     "weight_for_height_under5": (0, 1827),
+    "height_for_age_5_19": (1827, 6971),
     "bmi_for_age_5_19": (1827, 6971),
 }
 
@@ -405,7 +410,7 @@ def test_bands_ascend_and_end_open(rule):
 
 
 @pytest.mark.parametrize("rule_id", ["temperature_axillary", "spo2", "pulse_adult", "respiration_adult",
-                                     "bmi_for_age_5_19"])
+                                     "bmi_for_age_5_19", "height_for_age_5_19"])
 def test_unconfirmed_rules_marked(rule_id):
     rule = RULES[rule_id]
 

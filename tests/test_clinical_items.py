@@ -158,7 +158,7 @@ def test_fields_to_type_for_plan(plan, person, expected):
 PLAN_DERIVED = [
     (["height", "weight"], Person("F", 300), ["height_for_age_z", "weight_for_height_z", "weight_for_age_z"]),
     (["height", "weight"], Person("F", 1826), ["height_for_age_z", "weight_for_height_z", "weight_for_age_z"]),
-    (["height", "weight"], Person("F", 1827), []),
+    (["height", "weight"], Person("F", 1827), ["height_for_age_z"]),
     (["height", "weight"], Person("F", None), []),
     (["bmi_for_age"], Person("F", 1827), ["bmi", "bmi_for_age_z"]),
     (["bmi_for_age"], Person("F", 6970), ["bmi", "bmi_for_age_z"]),

@@ -67,6 +67,8 @@ LABELS = {
     "wasting_grade_1": _l("Suy dinh dưỡng thể gầy còm độ I"),
     "wasting_grade_2": _l("Suy dinh dưỡng thể gầy còm độ II"),
     "wasting_grade_3": _l("Suy dinh dưỡng thể gầy còm độ III"),
+    "stunting": _l("Thấp còi"),
+    "severe_stunting": _l("Thấp còi nặng"),
     "thinness": _l("Gầy"),
     "severe_thinness": _l("Gầy nặng"),
 }

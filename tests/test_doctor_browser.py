@@ -1,0 +1,164 @@
+"""The doctor's page in Debian's Chromium, at phone and laptop size, against `fieldapp serve --no-https`."""
+
+import datetime as dt
+import json
+import re
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import pytest
+from conftest import SAMPLE, SAMPLE_DATE
+from playwright.sync_api import Page, expect, sync_playwright
+from test_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PHONE_HEIGHT,
+    PHONE_WIDTH,
+    free_port,
+    page_width,
+    record_console_error,
+    screenshot,
+    wait_for_port,
+)
+
+from fieldapp import observations, queueing
+from fieldapp.auth import add_staff
+from fieldapp.checkin import get_person
+from fieldapp.db import DATABASE_NAME, connect, write
+from fieldapp.importer import import_files
+from fieldapp.rounds import SiteSpec, create_round, sites
+from fieldapp.visits import Consent, Desk, check_in
+
+pytestmark = pytest.mark.browser
+
+LAPTOP_WIDTH, LAPTOP_HEIGHT = 1280, 800
+VALUES = {"bp_systolic": [165, 161], "bp_diastolic": [102, 100], "glucose_fasting_mmol": [7.8],
+          "height_cm": [160.0], "weight_kg": [70.0], "finding_dermatology": ["Nấm da vùng bẹn"]}
+
+
+def checked_in_worker(db, desk: Desk, offset: int) -> dict:
+    """Check in a worker with raised blood pressure and glucose, and call them to the doctor's desk."""
+    person_id = db.execute("SELECT id FROM person WHERE groups LIKE '%4%' ORDER BY sort_key LIMIT 1 OFFSET ?",
+                           [offset]).fetchone()[0]
+    visit, _ = check_in(db, desk, get_person(db, person_id), Consent())
+    with write(db):
+        for item, readings in VALUES.items():
+            for reading, value in enumerate(readings, start=1):
+                observations.record(db, visit, item, value, reading=reading)
+    for task_id, code in db.execute("""SELECT task.id, station_type.code FROM task JOIN station_type
+                                       ON station_type.id = task.station_type_id WHERE task.visit_id = ?""",
+                                    [visit["id"]]).fetchall():
+        if code != "doctor":
+            queueing.skip(db, task_id)
+    return visit
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """Serve a ward of workers with today's round, a doctor's account and two workers waiting for the doctor."""
+    folder = tmp_path_factory.mktemp("doctor-browser")
+    data_dir = folder / "site"
+    data_dir.mkdir()
+    db = connect(data_dir / DATABASE_NAME)
+    import_files(db, [SAMPLE / "cong-ty-lao-dong.xlsx"], SAMPLE_DATE)
+    with write(db):
+        round_id = create_round(db, "Đợt 1", dt.date.today(), 1, [SiteSpec("Trạm Y tế phường An Lạc", "12 Lê Lợi", 40)])
+        add_staff(db, "doc", "Bác sĩ Lan", "doctor", "4444")
+    desk = Desk(round_id, sites(db, round_id)[0]["id"], dt.date.today().isoformat())
+    visits = [checked_in_worker(db, desk, offset) for offset in range(2)]
+
+    log = folder / "server.log"
+    port = free_port()
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "fieldapp.cli", "serve", "--data-dir", str(data_dir), "--host", "127.0.0.1",
+             "--no-https", "--port", str(port)],
+            stdout=output, stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for_port(port, process, log)
+        yield SimpleNamespace(url=f"http://127.0.0.1:{port}", db=db, visits=visits)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        db.conn.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def open_page(browser, server, width: int, height: int) -> Page:
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN", base_url=server.url,
+                                  is_mobile=width == PHONE_WIDTH, has_touch=width == PHONE_WIDTH)
+    page = context.new_page()
+    page.errors = []
+    page.on("console", lambda message: record_console_error(page, message))
+    page.goto("/login")
+    page.get_by_label("Tên đăng nhập").fill("doc")
+    page.get_by_label("Mã PIN").fill("4444")
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url("**/roster/**")
+    return page
+
+
+def test_doctor_concludes_on_phone(browser, server, tmp_path):
+    page = open_page(browser, server, PHONE_WIDTH, PHONE_HEIGHT)
+    visit = server.visits[0]
+
+    page.goto("/doctor/")
+    expect(page.get_by_role("heading", name="Đang chờ bác sĩ (2)")).to_be_visible()
+    screenshot(page, tmp_path, "doctor-list-360")
+    page.locator(f'a[href="/doctor/visit/{visit["id"]}"]').click()
+    expect(page.get_by_text("Tăng huyết áp độ 2").first).to_be_visible()
+    screenshot(page, tmp_path, "doctor-visit-360")
+
+    page.get_by_label("Tìm mã theo tên bệnh").fill("tang huyet ap")
+    result = page.locator("#icd10-results").get_by_label("I10 Tăng huyết áp vô căn (nguyên phát)")
+    expect(result).to_be_visible()
+    screenshot(page, tmp_path, "doctor-search-360")
+    result.check()
+    chosen = page.locator("#diagnoses-chosen")
+    expect(chosen.get_by_label("I10 Tăng huyết áp vô căn (nguyên phát)")).to_be_checked()
+    page.get_by_label("Tìm mã theo tên bệnh").fill("tang huyet ap")
+    expect(page.locator("#icd10-results").get_by_label("I15.9 Tăng huyết áp thứ phát, không xác định")).to_be_visible()
+    expect(page.locator('#icd10-results input[value="I10"]')).to_have_count(0)
+    page.get_by_role("button", name="Tăng huyết áp: ăn nhạt, giảm muối").click()
+    expect(page.locator("#advice")).to_have_value(re.compile(r"^Ăn nhạt: dưới 5 g muối"))
+    page.get_by_label("Loại sức khỏe").select_option("II")
+    assert page_width(page) <= PHONE_WIDTH + 1
+    page.get_by_role("button", name="Lưu kết luận").click()
+
+    expect(page.get_by_text("Đã lưu kết luận.")).to_be_visible()
+    screenshot(page, tmp_path, "doctor-saved-360")
+    row = server.db.execute("SELECT diagnoses, advice, health_class, findings FROM conclusion WHERE visit_id = ?",
+                            [visit["id"]]).fetchone()
+    assert json.loads(row[0]) == [{"code": "I10", "label": "Tăng huyết áp vô căn (nguyên phát)"}]
+    assert row[1].startswith("Ăn nhạt: dưới 5 g muối")
+    assert row[2] == "II"
+    assert json.loads(row[3]) == {"dermatology": "Nấm da vùng bẹn"}
+    assert page.errors == []
+
+
+def test_doctor_page_on_laptop(browser, server, tmp_path):
+    page = open_page(browser, server, LAPTOP_WIDTH, LAPTOP_HEIGHT)
+
+    page.goto(f"/doctor/visit/{server.visits[1]['id']}")
+    expect(page.get_by_text("Nghi đái tháo đường, cần xét nghiệm khẳng định", exact=True)).to_be_visible()
+    page.get_by_label("Tìm mã theo tên bệnh").fill("E11")
+    expect(page.locator("#icd10-results").get_by_label("E11.9 Đái tháo đường không phụ thuộc insulin, không có biến chứng")).to_be_visible()
+    screenshot(page, tmp_path, "doctor-visit-1280")
+    page.goto("/doctor/advice-templates")
+    screenshot(page, tmp_path, "doctor-templates-1280")
+
+    assert page_width(page) <= LAPTOP_WIDTH + 1
+    assert page.errors == []
