@@ -8,7 +8,6 @@ import json
 from dataclasses import dataclass, field
 
 import sqlite_utils
-from flask_babel import lazy_gettext as _l
 
 from .db import new_id, now
 from .errors import FieldappError
@@ -85,9 +84,9 @@ def save(db: sqlite_utils.Database, visit: dict, conclusion: Conclusion, *, auth
     existing = current(db, visit["id"])
     if existing is not None:
         if replaces != existing["id"]:
-            raise FieldappError("observation_not_current", value=_l("kết luận"))
+            raise FieldappError("conclusion_not_current")
         if not reason.strip():
-            raise FieldappError("observation_needs_reason", value=_l("kết luận"))
+            raise FieldappError("conclusion_needs_reason")
 
     conclusion_id = new_id()
     db["conclusion"].insert({

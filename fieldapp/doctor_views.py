@@ -7,11 +7,26 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 
-from . import advice, auth, conclusions, icd10, observations, queueing, results, suggestions
+from . import (
+    advice,
+    auth,
+    conclusions,
+    icd10,
+    observations,
+    queueing,
+    results,
+    suggestions,
+)
 from .birthdates import parse_iso
 from .checkin_views import today
 from .db import get_db, write
-from .doctor_page import HEALTH_CLASS_LABELS, SECTION_LABELS, SEVERITY, read_form, result_rows
+from .doctor_page import (
+    HEALTH_CLASS_LABELS,
+    SECTION_LABELS,
+    SEVERITY,
+    read_form,
+    result_rows,
+)
 from .errors import FieldappError
 from .groups import GROUPS, parse_groups
 from .queueing.store import fetch_all, fetch_one
@@ -27,7 +42,7 @@ SHEET_RULE = "/doctor/visit/<visit_id>/sheet"
 REFERRAL_RULE = "/doctor/visit/<visit_id>/referral"
 HISTORY_RULE = "/entry/visit/<visit_id>/history/<item>"
 # The form field beside which each problem raised by conclusions.save is shown.
-SAVE_PROBLEM_FIELDS = {"observation_needs_reason": "reason", "observation_not_current": "form"}
+SAVE_PROBLEM_FIELDS = {"conclusion_needs_reason": "reason", "conclusion_not_current": "form"}
 
 
 def _code_list() -> icd10.CodeList:
@@ -215,7 +230,7 @@ def save(visit_id: str):
                        detail={"conclusion_id": conclusion_id, "replaces": form["replaces"] or None})
     except FieldappError as problem:
         log.info("conclusion of visit %s rejected: %s", visit_id, problem.code)
-        status = 409 if problem.code == "observation_not_current" else 400
+        status = 409 if problem.code == "conclusion_not_current" else 400
         return _render_visit(db, found_visit, form, {SAVE_PROBLEM_FIELDS.get(problem.code, "form"): problem}, status)
     flash(_("Đã lưu kết luận."), "info")
     return redirect(url_for(".visit", visit_id=visit_id))

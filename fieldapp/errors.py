@@ -320,6 +320,14 @@ CATALOGUE = {
         _l("Sửa kết quả {value} cần ghi lý do."),
         _l("Ghi ngắn gọn vì sao sửa, ví dụ: gõ nhầm, đo lại."),
     ),
+    "conclusion_not_current": (
+        _l("Kết luận vừa được người khác sửa."),
+        _l("Tải lại trang để xem kết luận mới nhất, rồi sửa nếu vẫn cần."),
+    ),
+    "conclusion_needs_reason": (
+        _l("Sửa kết luận đã lưu cần ghi lý do."),
+        _l("Ghi ngắn gọn vì sao sửa, ví dụ: thêm chẩn đoán, xem lại kết quả đo."),
+    ),
     "results_columns_missing": (
         _l("Tệp {file} thiếu cột {value}."),
         _l("Tệp kết quả cần các cột person_id, item, value; có thể thêm unit và measured_at."),
@@ -512,6 +520,55 @@ CATALOGUE = {
     "sync_export_failed": (
         _l("Không ghi được tệp {file}: {value}."),
         _l("Kiểm tra USB đã cắm, còn chỗ trống và không bị khóa ghi, rồi chạy lại lệnh."),
+    ),
+    # The central store's commands.
+    "central_site_name_invalid": (
+        _l("Tên điểm khám '{value}' không hợp lệ."),
+        _l("Đặt tên từ 1 đến 100 ký tự, ví dụ: Trạm Y tế phường An Lạc."),
+    ),
+    "central_site_exists": (
+        _l("Kho đã có điểm khám tên '{value}'."),
+        _l("Để đăng ký lại đúng máy đó, thêm --new-code. Một máy mới cần một tên mới."),
+    ),
+    "central_site_not_found": (
+        _l("Kho không có điểm khám nào tên '{value}'."),
+        _l("Xem tên các điểm khám bằng lệnh fieldapp central site list."),
+    ),
+    "central_database_failed": (
+        _l("Không kết nối được cơ sở dữ liệu {value}: {field}"),
+        _l("Kiểm tra địa chỉ, tên người dùng và mật khẩu trong --database, và PostgreSQL đang chạy."),
+    ),
+    "central_tls_failed": (
+        _l("Không dùng được chứng chỉ HTTPS: {value}"),
+        _l("Khôi phục thư mục tls/ từ bản sao lưu, hoặc xóa nó để tạo chứng chỉ gốc mới rồi gửi tệp ca.pem mới cho các điểm khám."),
+    ),
+    "central_import_unreadable": (
+        _l("Tệp không phải tệp xuất dữ liệu của điểm khám."),
+        _l("Chọn đúng tệp do lệnh fieldapp sync export ghi ra; nếu tệp hỏng, xuất lại ở điểm khám."),
+    ),
+    "central_import_site_unknown": (
+        _l("Tệp xuất của một máy chưa đăng ký với kho (mã máy {value})."),
+        _l("Thêm điểm khám bằng fieldapp central site add, đăng ký máy đó, rồi xuất lại tệp."),
+    ),
+    "central_import_site_revoked": (
+        _l("Khóa của máy đã ghi tệp này đã bị thu hồi (mã máy {value})."),
+        _l("Cấp mã đăng ký mới bằng fieldapp central site add TÊN --new-code, đăng ký lại máy đó, rồi xuất lại tệp."),
+    ),
+    "central_import_signature": (
+        _l("Chữ ký của tệp không khớp với khóa của máy (mã máy {value}): tệp đã bị sửa hoặc không do máy đó ký."),
+        _l("Xuất lại tệp ở điểm khám rồi nhập lại; không sửa tệp bằng tay."),
+    ),
+    "central_import_batch_invalid": (
+        _l("Lô bản ghi thứ {value} trong tệp không hợp lệ ({field})."),
+        _l("Các lô trước nó đã được nhận. Xuất lại tệp ở điểm khám rồi nhập lại; báo mã lỗi trong ngoặc nếu vẫn lỗi."),
+    ),
+    "central_import_sequence_gap": (
+        _l("Tệp bắt đầu từ bản ghi số {value}, nhưng kho cần nhận từ số {field}."),
+        _l("Nhập trước tệp xuất cũ hơn của máy này, hoặc ở điểm khám chạy fieldapp sync push hay xuất lại tệp."),
+    ),
+    "central_package_invalid": (
+        _l("Tệp {file} không phải gói đợt khám."),
+        _l("Ở trạm y tế, chạy fieldapp sync package --round TÊN --out TỆP rồi đưa tệp đó lên."),
     ),
 }
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from .clinical import catalogue
 from .db import new_id, now
 from .errors import FieldappError
 
@@ -28,6 +29,12 @@ class Author:
 
 
 NOBODY = Author()
+
+
+def _label(item: str) -> str:
+    """Return an item's Vietnamese label for messages, or its code when the catalogue has no such item."""
+    known = catalogue().get(item)
+    return known.label if known else item
 
 
 def _rows(db: sqlite_utils.Database, sql: str, params: list) -> list[dict]:
@@ -65,7 +72,7 @@ def record(db: sqlite_utils.Database, visit: dict, item: str, value: float | str
         if value_of(existing) == (float(value) if isinstance(value, (int, float)) else value):
             return existing["id"]
         if not reason.strip():
-            raise FieldappError("observation_needs_reason", value=item)
+            raise FieldappError("observation_needs_reason", value=_label(item))
         return correct(db, existing["id"], value, reason=reason, confirmed=confirmed, source=source, author=author,
                        measured_at=measured_at)
 
@@ -90,11 +97,11 @@ def correct(db: sqlite_utils.Database, observation_id: str, value: float | str, 
     """
     old = get(db, observation_id)
     if not reason.strip():
-        raise FieldappError("observation_needs_reason", value=old["item"] if old else observation_id)
+        raise FieldappError("observation_needs_reason", value=_label(old["item"]) if old else observation_id)
     if old is None:
         raise FieldappError("observation_not_found", value=observation_id)
     if db.execute("SELECT 1 FROM observation WHERE supersedes = ?", [observation_id]).fetchone():
-        raise FieldappError("observation_not_current", value=old["item"])
+        raise FieldappError("observation_not_current", value=_label(old["item"]))
 
     stamp = now()
     new = {**old, "id": new_id(), **_value_columns(value), "confirmed": 1 if confirmed else 0,

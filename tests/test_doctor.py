@@ -337,7 +337,7 @@ def test_correction_needs_reason(db, doctor):
     response = post(doctor, f"/doctor/visit/{visit['id']}", conclusion_form(replaces=first["id"], health_class="III"))
 
     assert response.status_code == 400
-    assert "Sửa kết quả kết luận cần ghi lý do." in text_of(response)
+    assert "Sửa kết luận đã lưu cần ghi lý do." in text_of(response)
     assert len(saved(db, visit["id"])) == 1
 
 
@@ -371,7 +371,7 @@ def test_stale_correction_rejected(db, doctor):
                     conclusion_form(replaces=first["id"], reason="Sửa từ bản cũ", health_class="IV"))
 
     assert response.status_code == 409
-    assert "Kết quả kết luận vừa được người khác sửa." in text_of(response)
+    assert "Kết luận vừa được người khác sửa." in text_of(response)
     assert [row["health_class"] for row in saved(db, visit["id"])] == ["II", "II"]
 
 

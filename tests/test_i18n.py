@@ -35,11 +35,16 @@ def test_every_entry_translated():
     assert untranslated == []
 
 
+def _hashable(value):
+    # A plural entry's id and string are lists (singular and plural forms).
+    return tuple(value) if isinstance(value, list) else value
+
+
 def test_compiled_catalogue_current():
     with (CATALOGUE / "messages.mo").open("rb") as handle:
-        compiled = {message.id: message.string for message in read_mo(handle) if message.id}
+        compiled = {_hashable(message.id): _hashable(message.string) for message in read_mo(handle) if message.id}
 
-    source = {message.id: message.string for message in _po() if message.id and not message.fuzzy}
+    source = {_hashable(message.id): _hashable(message.string) for message in _po() if message.id and not message.fuzzy}
 
     assert compiled == source, "run pybabel compile -d fieldapp/translations"
 

@@ -128,8 +128,8 @@ def test_conclusion_correction_needs_current_version(db, visit):
         second = conclusions.save(db, visit, conclusions.Conclusion(summary="Bình thường"), reason="Đo lại huyết áp",
                                   replaces=first)
 
-    assert stale.value.code == "observation_not_current"
-    assert unexplained.value.code == "observation_needs_reason"
+    assert stale.value.code == "conclusion_not_current"
+    assert unexplained.value.code == "conclusion_needs_reason"
     assert conclusions.current(db, visit["id"])["id"] == second
     assert [c["summary"] for c in conclusions.history(db, visit["id"])] == ["Tăng huyết áp", "Bình thường"]
 
