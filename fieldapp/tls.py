@@ -36,6 +36,10 @@ COMMON_NAME_MAX = 64
 # cheroot closes idle keep-alive connections beyond its default of 10, so with more phones most requests
 # would pay a new TLS handshake (bench/tls_bench.py, "cheroot-default" against "cheroot").
 KEEP_ALIVE_CONNECTIONS = 200
+# Every phone and TV reconnects at once after a restart or a Wi-Fi drop, and cheroot handshakes in
+# its one accepting thread: with its default backlog of 5, 60 connections at once took up to 29 s
+# (bench/display_push.py), with 128 at most 0.32 s.
+LISTEN_BACKLOG = 128
 _DNS_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 
@@ -222,4 +226,5 @@ def https_server(app, host: str, port: int, site_tls: SiteTls, threads: int):
     server = Server((host, port), app, numthreads=threads, server_name="fieldapp")
     server.ssl_adapter = BuiltinSSLAdapter(str(site_tls.cert_path), str(site_tls.key_path))
     server.keep_alive_conn_limit = KEEP_ALIVE_CONNECTIONS
+    server.request_queue_size = LISTEN_BACKLOG
     return server
