@@ -1,9 +1,11 @@
 """Set up fieldapp in a local virtual environment and run it: `python run.py demo` or `python run.py test`.
 
 Works the same on Linux and Windows with only Python 3.11+ installed. `test` also installs
-Debian's Chromium for the browser tests when it runs as root on a Debian-like system.
+Debian's Chromium for the browser tests and PostgreSQL for the central store's tests when it runs
+as root on a Debian-like system, and makes the PostgreSQL tests fail rather than skip without it.
 """
 
+import glob
 import os
 import shutil
 import subprocess
@@ -44,6 +46,27 @@ def ensure_chromium() -> None:
         print("Chromium not found: browser tests will be skipped. Install chromium or set CHROMIUM=/path/to/chrome.")
 
 
+def postgres_found() -> bool:
+    """True when initdb is on PATH or in a Debian or PGDG install folder, where tests/pgserver.py looks."""
+    folders = ("/usr/lib/postgresql/*/bin/initdb", "/usr/pgsql-*/bin/initdb", "C:/Program Files/PostgreSQL/*/bin/initdb.exe")
+    return bool(shutil.which("initdb") or any(glob.glob(pattern) for pattern in folders))
+
+
+def ensure_postgres() -> None:
+    """Install Debian's postgresql for the central store's tests if initdb is missing.
+
+    The tests start their own throwaway cluster with its initdb and pg_ctl; the package's own cluster is not used.
+    """
+    if postgres_found():
+        return
+    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        run("apt-get", "update", "-qq")
+        run("apt-get", "install", "-y", "-qq", "postgresql", env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    else:
+        print("PostgreSQL not found: the central store's PostgreSQL tests will fail. Install PostgreSQL, "
+              "or set FIELDAPP_REQUIRE_POSTGRES=0 to skip them.")
+
+
 def main() -> None:
     task = sys.argv[1] if len(sys.argv) > 1 else ""
     if task == "demo":
@@ -52,7 +75,10 @@ def main() -> None:
     elif task == "test":
         ensure_venv("[test]")
         ensure_chromium()
-        run(PYTHON, "-m", "pytest", *sys.argv[2:])
+        ensure_postgres()
+        # The central store's tests must run against PostgreSQL here, not be skipped.
+        environment = {**os.environ, "FIELDAPP_REQUIRE_POSTGRES": os.environ.get("FIELDAPP_REQUIRE_POSTGRES", "1")}
+        run(PYTHON, "-m", "pytest", *sys.argv[2:], env=environment)
     else:
         print(__doc__)
         sys.exit(2)

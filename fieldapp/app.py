@@ -36,7 +36,11 @@ def select_locale() -> str:
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Build the site app; test_config overrides settings (DATA_DIR, TESTING...)."""
+    """Build the app; test_config overrides settings (DATA_DIR, TESTING...).
+
+    ROLE "central" builds the central store instead of the site, with its records in CENTRAL_DATABASE
+    (a SQLAlchemy URL; default DATA_DIR/central.db). Staff accounts stay in DATA_DIR in both roles.
+    """
     app = Flask(__name__)
     config = dict(test_config or {})
     folder = data_dir(config.get("DATA_DIR"))
@@ -67,17 +71,25 @@ def create_app(test_config: dict | None = None) -> Flask:
                   entry_views.bp,
                   doctor_views.bp,
                   sheet_views.bp, followup_views.bp)
-    for blueprint in blueprints:
-        app.register_blueprint(blueprint)
+    if app.config["ROLE"] == "central":
+        # The central store: the sites' API and the ward's pages instead of the exam-day screens.
+        from . import central
+
+        central.init_app(app, csrf)
+        app.config["HOME_ENDPOINT"] = "central.index"
+    else:
+        for blueprint in blueprints:
+            app.register_blueprint(blueprint)
+        app.config["HOME_ENDPOINT"] = "roster.index"
 
     @app.get("/")
     def index():
-        return redirect(url_for("roster.index"))
+        return redirect(url_for(app.config["HOME_ENDPOINT"]))
 
     @app.post("/lang")
     def set_language():
         session["lang"] = request.form.get("lang") if request.form.get("lang") in LANGUAGES else "vi"
-        return redirect(request.referrer or url_for("roster.index"))
+        return redirect(request.referrer or url_for(app.config["HOME_ENDPOINT"]))
 
     @app.get("/sw.js", endpoint="service_worker")
     def service_worker():

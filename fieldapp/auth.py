@@ -325,7 +325,7 @@ def login():
 
     if outcome == "ok":
         failures.clear(source)
-        return redirect(url_for("roster.index"))
+        return redirect(url_for(current_app.config.get("HOME_ENDPOINT", "roster.index")))
     if outcome == "locked":
         return _login_page(FieldappError("account_locked", value=local_clock_time(locked_until)), 423, username)
 

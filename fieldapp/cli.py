@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from flask_babel import gettext as _
 
-from . import cli_results, cli_rounds
+from . import cli_central, cli_results, cli_rounds, cli_sync
 from .auth import ROLES
 from .cliapp import with_app
 from .db import write
@@ -269,6 +269,8 @@ def display_voices(app, db, force: bool):
 
 cli_rounds.register(main)
 cli_results.register(main)
+cli_sync.register(main)
+cli_central.register(main)
 
 
 # A list with a wrong column gives a problem on every row; the first ones are enough to see the pattern.

@@ -1,5 +1,101 @@
 """Schema migrations: named, applied in order, never edited once released; add new ones at the end."""
 
+# The outbox triggers of 0008_outbox, written out from fixed column lists so the migration is the same
+# on every machine. Never edit these lists: a later migration that adds a column to a synced table
+# drops and recreates that table's triggers with the new list (tests/test_sync_site.py checks they match).
+_SYNCED_0008 = (
+    # (table, outbox kind, columns, columns whose change on UPDATE is sent; () for append-only tables)
+    ("exam_round", "exam_round",
+     ("id", "name", "start_date", "days", "title", "ward", "station", "created_at"),
+     ("name", "start_date", "days", "title", "ward", "station")),
+    ("site", "site",
+     ("id", "round_id", "name", "address", "kind", "capacity", "sessions", "slot_minutes", "dates",
+      "display_full_names"),
+     ("round_id", "name", "address", "kind", "capacity", "sessions", "slot_minutes", "dates", "display_full_names")),
+    ("person", "person",
+     ("id", "full_name", "sort_key", "search_key", "sex", "birth_date", "cccd", "cmnd", "phone", "address", "tdp",
+      "class_name", "parent_name", "parent_phone", "groups", "updated_at"),
+     ()),
+    # printed_at is left out: printing the slips of a whole round would send every invitation again.
+    ("invitation", "invitation",
+     ("id", "round_id", "person_id", "token", "site_id", "date", "slot_start", "slot_end", "status", "replaced_by",
+      "printed_at", "created_at"),
+     ("site_id", "date", "slot_start", "slot_end", "status", "replaced_by")),
+    ("visit", "visit",
+     ("id", "round_id", "site_id", "person_id", "invitation_id", "day", "checked_in_at", "queue_number", "plan_kind",
+      "consent_by", "guardian_name", "consent_at", "staff_id", "device_id", "child_assent"),
+     ("round_id", "site_id", "person_id", "invitation_id", "day", "queue_number", "plan_kind", "consent_by",
+      "guardian_name", "consent_at", "child_assent")),
+    ("observation", "observation",
+     ("id", "visit_id", "person_id", "item", "reading", "value_num", "value_text", "unit", "confirmed", "supersedes",
+      "reason", "source", "staff_id", "device_id", "measured_at", "recorded_at"),
+     ()),
+    ("conclusion", "conclusion",
+     ("id", "visit_id", "person_id", "supersedes", "reason", "findings", "diagnoses", "health_class", "summary",
+      "advice", "referral_place", "referral_reason", "next_exam_date", "staff_id", "device_id", "recorded_at"),
+     ()),
+)
+_NOW_0008 = "strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')"   # the format of db.now()
+# `fieldapp sync pull` and `fieldapp sync purge` set this key inside their transaction, so their
+# writes append nothing to the outbox.
+_NOT_PAUSED_0008 = "NOT EXISTS (SELECT 1 FROM sync_state WHERE key = 'paused')"
+
+
+def _json_0008(columns: tuple[str, ...], row: str = "NEW.") -> str:
+    return "json_object(" + ", ".join(f"'{column}', {row}{column}" for column in columns) + ")"
+
+
+def _outbox_0008() -> list[str]:
+    """Return the statements that seed the outbox with the rows already stored and create its triggers."""
+    statements = []
+    for table, kind, columns, watched in _SYNCED_0008:
+        recorded_at = "updated_at" if table == "person" else _NOW_0008
+        statements.append(f"INSERT INTO outbox (kind, record_id, recorded_at, payload) SELECT '{kind}', id, "
+                          f"{recorded_at}, {_json_0008(columns, '')} FROM {table} ORDER BY rowid")
+        if table == "person":
+            statements.extend(_person_triggers_0008(columns))
+            continue
+        payload = _json_0008(columns)
+        statements.append(f"""CREATE TRIGGER outbox_{table}_insert AFTER INSERT ON {table}
+            WHEN {_NOT_PAUSED_0008}
+            BEGIN
+                INSERT INTO outbox (kind, record_id, recorded_at, payload)
+                VALUES ('{kind}', NEW.id, {_NOW_0008}, {payload});
+            END""")
+        if watched:
+            changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in watched)
+            statements.append(f"""CREATE TRIGGER outbox_{table}_update AFTER UPDATE OF {", ".join(watched)} ON {table}
+                WHEN ({changed}) AND {_NOT_PAUSED_0008}
+                BEGIN
+                    INSERT INTO outbox (kind, record_id, recorded_at, payload)
+                    VALUES ('{kind}', NEW.id, {_NOW_0008}, {payload});
+                END""")
+    return statements
+
+
+def _person_triggers_0008(columns: tuple[str, ...]) -> list[str]:
+    """Return the person triggers: a record only when a column other than updated_at differs from the last one sent.
+
+    Relink deletes and re-inserts every person on each review decision, import and walk-in, so an
+    INSERT is compared with sync_person_state rather than sent as is. A person that relink no longer
+    makes is found by outbox.record_removals. People in sync_purged are never sent again.
+    """
+    state_columns = tuple(column for column in columns if column != "updated_at")
+    seed = f"INSERT INTO sync_person_state (person_id, state) SELECT id, {_json_0008(state_columns, '')} FROM person"
+    state = _json_0008(state_columns)
+    triggers = [seed]
+    for event in ("INSERT", "UPDATE"):
+        triggers.append(f"""CREATE TRIGGER outbox_person_{event.lower()} AFTER {event} ON person
+            WHEN NOT EXISTS (SELECT 1 FROM sync_purged WHERE person_id = NEW.id)
+                AND NOT EXISTS (SELECT 1 FROM sync_person_state WHERE person_id = NEW.id AND state = {state})
+            BEGIN
+                INSERT INTO outbox (kind, record_id, recorded_at, payload)
+                SELECT 'person', NEW.id, NEW.updated_at, {_json_0008(columns)} WHERE {_NOT_PAUSED_0008};
+                INSERT OR REPLACE INTO sync_person_state (person_id, state) VALUES (NEW.id, {state});
+            END""")
+    return triggers
+
+
 MIGRATIONS: list[tuple[str, list[str]]] = [
     (
         "0001_roster",
@@ -344,6 +440,37 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
                 active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
                 updated_at TEXT NOT NULL
             )""",
+        ],
+    ),
+    (
+        "0008_outbox",
+        [
+            # Every change of a synced row is appended here by the triggers below; seq is never reused.
+            """CREATE TABLE outbox (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                kind TEXT NOT NULL,                 -- person, exam_round, site, invitation, visit, observation, conclusion
+                record_id TEXT NOT NULL,
+                recorded_at TEXT NOT NULL,          -- UTC time of the change
+                payload TEXT NOT NULL,              -- JSON object of the row's columns
+                sent_at TEXT                        -- set once the central store has acknowledged seq
+            )""",
+            "CREATE INDEX outbox_unsent ON outbox(seq) WHERE sent_at IS NULL",
+            """CREATE TABLE sync_state (
+                key TEXT PRIMARY KEY,               -- site_id, site_name, central_url, enrolled_at, acknowledged_through
+                value TEXT NOT NULL
+            )""",
+            # The last state of each person sent to the outbox, without updated_at: relink deletes and
+            # re-inserts every person, and only a person whose columns changed gets a new outbox record.
+            """CREATE TABLE sync_person_state (
+                person_id TEXT PRIMARY KEY,
+                state TEXT NOT NULL
+            )""",
+            # People whose personal data `fieldapp sync purge` cleared; their later changes are never sent.
+            """CREATE TABLE sync_purged (
+                person_id TEXT PRIMARY KEY,
+                purged_at TEXT NOT NULL
+            )""",
+            *_outbox_0008(),
         ],
     ),
 ]

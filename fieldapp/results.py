@@ -40,13 +40,21 @@ class Result:
 
 def subject_of(db: sqlite_utils.Database, visit: dict) -> clinical.Person:
     """Return the person's sex and exact age on the visit day, as the clinical rules need them."""
-    row = db.execute("SELECT sex, birth_date FROM person WHERE id = ?", [visit["person_id"]]).fetchone()
-    sex, birth_text = (row or (None, None))
-    day = dt.date.fromisoformat(visit["day"])
-    birth = parse_iso(birth_text) if birth_text else None
-    exact = dt.date(birth.year, birth.month, birth.day) if birth is not None and birth.precision == "day" else None
-    age_days = (day - exact).days if exact is not None else None
+    return subject_from_row(_person_row(db, visit), visit)
+
+
+def subject_from_row(person: dict | None, visit: dict) -> clinical.Person:
+    """Return the sex and exact age on the visit day from a person row (sex, birth_date) and a visit row."""
+    person = person or {}
+    sex = person.get("sex")
+    exact = _exact_birth(person)
+    age_days = (dt.date.fromisoformat(visit["day"]) - exact).days if exact is not None else None
     return clinical.Person(sex=sex if sex in ("M", "F") else None, age_days=age_days)
+
+
+def _person_row(db: sqlite_utils.Database, visit: dict) -> dict | None:
+    row = db.execute("SELECT sex, birth_date FROM person WHERE id = ?", [visit["person_id"]]).fetchone()
+    return {"sex": row[0], "birth_date": row[1]} if row else None
 
 
 def _mean(values: list[float]) -> float:
@@ -81,18 +89,29 @@ def derive(entered: dict[str, list[float]], subject: clinical.Person, birth: dt.
 
 def visit_results(db: sqlite_utils.Database, visit: dict) -> list[Result]:
     """Return every current and derived value of a visit, most severe flag first, then by item."""
-    rows = observations.current(db, visit["id"])
-    corrected = observations.corrected_items(db, visit["id"])
-    subject = subject_of(db, visit)
+    return results_from_rows(_person_row(db, visit), visit, observations.current(db, visit["id"]),
+                             observations.corrected_items(db, visit["id"]))
+
+
+def results_from_rows(person: dict | None, visit: dict, rows: list[dict],
+                      corrected: set[tuple[str, int]] = frozenset()) -> list[Result]:
+    """Return the results of a visit from plain rows, most severe flag first, then by item.
+
+    person needs sex and birth_date, visit needs day, and rows are the visit's current observation
+    rows (no superseded version) with the observation table's columns. corrected lists the
+    (item, reading) pairs that have more than one version. The central store calls this on synced
+    payloads, so both sides judge values with the same code.
+    """
+    subject = subject_from_row(person, visit)
     day = dt.date.fromisoformat(visit["day"])
 
     entered: dict[str, list[float]] = {}
     by_reading: dict[int, dict[str, float]] = {}
-    for row in rows:
+    for row in sorted(rows, key=lambda r: (r["item"], r["reading"])):
         if row["value_num"] is not None:
             entered.setdefault(row["item"], []).append(row["value_num"])
             by_reading.setdefault(row["reading"], {})[row["item"]] = row["value_num"]
-    derived = derive(entered, subject, _exact_birth(db, visit), day)
+    derived = derive(entered, subject, _exact_birth(person or {}), day)
     red = {(flag.item, flag.value) for flag in clinical.red_flags(entered, subject)}
 
     results = []
@@ -113,11 +132,11 @@ def _band(item: str, value: float | str, subject: clinical.Person, context: dict
     return clinical.classify(item, value, subject, context)
 
 
-def _exact_birth(db: sqlite_utils.Database, visit: dict) -> dt.date | None:
-    row = db.execute("SELECT birth_date FROM person WHERE id = ?", [visit["person_id"]]).fetchone()
-    if not row or not row[0]:
+def _exact_birth(person: dict) -> dt.date | None:
+    """Return the birth date when it is known to the day; z-scores and ages need it exact."""
+    if not person.get("birth_date"):
         return None
-    birth = parse_iso(row[0])
+    birth = parse_iso(person["birth_date"])
     return dt.date(birth.year, birth.month, birth.day) if birth.precision == "day" else None
 
 
