@@ -14,6 +14,10 @@ from .importer import import_files
 
 DEMO_USER = "demo"
 DEMO_RESIDENTS = 600
+DEMO_ROUND = "Đợt khám thử"
+DEMO_SITE = "Điểm khám thử"
+# People already checked in on the demo's exam day, so the station screens and display have a queue.
+DEMO_CHECKED_IN = 15
 _LOGIN_FILE = "demo-login.txt"
 
 
@@ -45,6 +49,7 @@ def ensure_demo(db: sqlite_utils.Database, folder: Path) -> DemoLogin:
         import_files(db, [lists / "population.csv"], today, kind="population")
         # The truth files record what the generator did, which a real ward would never have.
         shutil.rmtree(lists / "truth", ignore_errors=True)
+        _open_exam_day(db, today)
 
     pin = f"{secrets.randbelow(10**6):06d}"
     with write(db):
@@ -57,6 +62,26 @@ def ensure_demo(db: sqlite_utils.Database, folder: Path) -> DemoLogin:
     login_file.chmod(0o600)
     people = db.execute("SELECT count(*) FROM person").fetchone()[0]
     return DemoLogin(DEMO_USER, pin, people)
+
+
+def _open_exam_day(db: sqlite_utils.Database, today: dt.date) -> None:
+    """Plan a round today with everyone invited and a few adults already checked in, so every screen has people."""
+    from .checkin import get_person
+    from .invitations import invite
+    from .rounds import SiteSpec, create_round, sites
+    from .visits import Consent, Desk, check_in
+
+    with write(db):
+        round_id = create_round(db, DEMO_ROUND, today, 1, [SiteSpec(DEMO_SITE, "Nhà văn hóa tổ dân phố 1", 40)],
+                                ward="Phường mẫu", station="Trạm Y tế phường mẫu")
+        site_id = sites(db, round_id)[0]["id"]
+        invite(db, round_id, site_id, "all")
+
+    desk = Desk(round_id, site_id, today.isoformat())
+    adults = db.execute("SELECT id FROM person WHERE birth_date BETWEEN ? AND ? ORDER BY sort_key LIMIT ?",
+                        [str(today.year - 70), str(today.year - 20), DEMO_CHECKED_IN]).fetchall()
+    for (person_id,) in adults:
+        check_in(db, desk, get_person(db, person_id), Consent())
 
 
 def _hash(pin: str) -> str:

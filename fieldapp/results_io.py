@@ -202,30 +202,54 @@ def _store_row(db: sqlite_utils.Database, row: _Row, report: ImportReport, today
         return _problem(row, "results_unit_wrong", row.unit)
     if parsed.error:
         return _problem(row, "results_value_refused", parsed.error)
-    value = parsed.value
+    # "120/80" in a blood-pressure row gives both readings; they are stored together or not at all.
+    values = {item.code: parsed.value, **parsed.others}
 
     visit = visit_for(db, row.person_id, measured_at[:10], report)
     subject = results.subject_of(db, visit)
-    verdict = clinical.check(item.code, value, subject)
-    if verdict.level == "refuse":
-        return _problem(row, "results_value_refused", verdict.message)
-    if verdict.level == "confirm":
-        report.warnings.append(_problem(row, "results_value_refused", verdict.message))
+    verdicts = _verdicts(values, subject)
+    refused = [verdict for verdict in verdicts.values() if verdict.level == "refuse"]
+    if refused:
+        return _problem(row, "results_value_refused", _with_hints(refused[0]))
+    for verdict in verdicts.values():
+        if verdict.level == "confirm":
+            report.warnings.append(_problem(row, "results_value_refused", _with_hints(verdict)))
 
     reading = _reading(row, item, readings_seen)
     if reading is None:
         return _problem(row, "results_value_refused", row.reading)
-    before = observations.current_row(db, visit["id"], item.code, reading)
-    stored_id = observations.record(
-        db, visit, item.code, value, reading=reading, unit=item.unit, confirmed=verdict.level == "confirm",
-        source="import", measured_at=measured_at, reason=f"{report.file_name}, dòng {row.number}")
+    for code, value in values.items():
+        _store_value(db, visit, code, value, reading, verdicts[code].level == "confirm", measured_at,
+                     f"{report.file_name}, dòng {row.number}", report)
+    return None
+
+
+def _verdicts(values: dict, subject) -> dict:
+    """Check each value; a systolic and diastolic pair is checked together, which catches cmHg ("12/8")."""
+    verdicts = {code: clinical.check(code, value, subject) for code, value in values.items()}
+    if "bp_systolic" in values and "bp_diastolic" in values:
+        pair = clinical.check_blood_pressure(values["bp_systolic"], values["bp_diastolic"], subject)
+        if pair.level != "accept":
+            verdicts["bp_systolic"] = pair
+    return verdicts
+
+
+def _with_hints(verdict) -> str:
+    """Return the verdict's message followed by its unit-slip hints, which a file cannot offer as buttons."""
+    return " ".join([str(verdict.message)] + [str(hint.message) for hint in verdict.hints])
+
+
+def _store_value(db: sqlite_utils.Database, visit: dict, code: str, value, reading: int, confirmed: bool,
+                 measured_at: str, reason: str, report: ImportReport) -> None:
+    before = observations.current_row(db, visit["id"], code, reading)
+    stored_id = observations.record(db, visit, code, value, reading=reading, unit=clinical.get(code).unit,
+                                    confirmed=confirmed, source="import", measured_at=measured_at, reason=reason)
     if before is None:
         report.stored += 1
     elif before["id"] == stored_id:
         report.unchanged += 1
     else:
         report.corrected += 1
-    return None
 
 
 def _reading(row: _Row, item, readings_seen: dict) -> int | None:

@@ -180,3 +180,26 @@ def test_cli_export_writes_file(people, tmp_path, data_dir):
 
     assert result.exit_code == 0
     assert out.read_text(encoding="utf-8").startswith("person_id,item,value,unit,flag,class")
+
+
+def test_import_pair_in_one_row_stores_both(db, people, tmp_path):
+    an = people["an"]["id"]
+    path = write_csv(tmp_path / "ha.csv", [["person_id", "item", "value"], [an, "bp_systolic", "135/85"]])
+
+    report = import_results(db, path, today=DAY)
+
+    assert report.stored == 2
+    assert values(db, an)[("bp_systolic", 1)] == 135.0
+    assert values(db, an)[("bp_diastolic", 1)] == 85.0
+
+
+def test_import_cmhg_pair_rejected_with_hint(db, people, tmp_path):
+    an = people["an"]["id"]
+    path = write_csv(tmp_path / "ha.csv", [["person_id", "item", "value"], [an, "bp_systolic", "12/8"]])
+
+    report = import_results(db, path, today=DAY)
+
+    assert report.stored == 0
+    assert [problem.code for problem in report.refused] == ["results_value_refused"]
+    assert "120/80 mmHg" in report.refused[0].message
+    assert db.execute("SELECT count(*) FROM observation").fetchone()[0] == 0
