@@ -13,10 +13,11 @@ def central_engine(app):
 
 
 def init_app(app, csrf) -> None:
-    """Register the central role's blueprints: the sites' API, the ward's pages, staff and device admin."""
+    """Register the central role's blueprints: the sites' API, the ward's pages, review, staff and device admin."""
     from .. import device_views
-    from . import api, views
+    from . import api, review_views, views
 
     api.init_app(app, csrf)
     app.register_blueprint(views.bp)
+    app.register_blueprint(review_views.bp)
     app.register_blueprint(device_views.bp)

@@ -3,7 +3,8 @@
 A person edited at two sites keeps, per field, the value recorded later; the other value goes to
 person_history for review. People of different sites with the same CCCD (or, without one, the same old
 CMND number) are one central person. People with the same name and birth date where an ID number is
-missing are not merged: they are marked for review.
+missing are not merged: they are marked for review, and a ward officer's decision on such a pair
+(review_decision) applies to every later link.
 """
 
 import datetime as dt
@@ -16,7 +17,7 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.engine import Connection
 
 from ..text import fold
-from .schema import person_history, person_link
+from .schema import person_history, person_link, review_decision
 
 # Fields that follow the newest record without a history row: the id, and values derived from others.
 QUIET_FIELDS = {"id", "updated_at", "sort_key", "search_key"}
@@ -134,7 +135,8 @@ def name_key(payload: dict) -> str | None:
 def link(connection: Connection, changed: dict[str, dict]) -> None:
     """Link each changed person (id -> payload now held) to its central person, in the given order.
 
-    A removed person loses its link, and the people linked to it move to the first of them.
+    A removed person loses its link, and the people linked to it move to the first of them. Review
+    decisions about the changed people are applied (see _resolve).
     """
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LINK_LOCK_KEY})
@@ -150,11 +152,14 @@ def link(connection: Connection, changed: dict[str, dict]) -> None:
         "cmnd": _links_where(connection, "cmnd", {cmnd for _cccd, cmnd, _name in entries.values() if cmnd}),
         "name_key": _links_where(connection, "name_key", {name for _cccd, _cmnd, name in entries.values() if name}),
     }
+    decided = _decisions_about(connection, set(entries))
+    merged_into = {row["person_id"]: row["other_id"] for row in decided.values() if row["decision"] == "same"}
+    known["person_id"] = _links_where(connection, "person_id", set(merged_into.values()))
 
     rows = []
     for person_id, (cccd, cmnd, name) in entries.items():
-        row = _resolve(person_id, cccd, cmnd, name, known)
-        for column in ("cccd", "cmnd", "name_key"):
+        row = _resolve(person_id, cccd, cmnd, name, known, decided, merged_into)
+        for column in ("cccd", "cmnd", "name_key", "person_id"):
             bucket = known[column][row[column]] if row[column] else []
             bucket[:] = [other for other in bucket if other["person_id"] != person_id] + [row]
         rows.append(row)
@@ -174,7 +179,14 @@ def _unlink(connection: Connection, person_ids: list[str]) -> None:
         connection.execute(update(person_link).where(person_link.c.person_id == members[0]).values(reason="own"))
 
 
-def _resolve(person_id: str, cccd: str | None, cmnd: str | None, name: str | None, known: dict) -> dict:
+def _resolve(person_id: str, cccd: str | None, cmnd: str | None, name: str | None, known: dict,
+             decided: dict[frozenset[str], dict], merged_into: dict[str, str]) -> dict:
+    """Return a person's person_link row: linked by ID number, else merged by review, else own or for review.
+
+    A "same" decision applies until it is undone, even after a change of name or birth date, unless the
+    two people now have different ID numbers of one kind. A "different" decision applies while the
+    person's name and birth date are those decided on.
+    """
     row = {"person_id": person_id, "central_person_id": person_id, "reason": "own", "cccd": cccd, "cmnd": cmnd,
            "name_key": name, "review_with": None}
     for column, value in (("cccd", cccd), ("cmnd", cmnd)):
@@ -184,13 +196,55 @@ def _resolve(person_id: str, cccd: str | None, cmnd: str | None, name: str | Non
         if others:
             row.update(central_person_id=others[0]["central_person_id"], reason="id_number")
             return row
+    target = _merge_target(person_id, cccd, cmnd, known, merged_into)
+    if target is not None:
+        row.update(central_person_id=target["central_person_id"], reason="reviewed_same",
+                   review_with=target["person_id"])
+        return row
     if name:
         for other in known["name_key"].get(name, []):
             undecided = not (cccd or cmnd) or not (other["cccd"] or other["cmnd"])
-            if other["person_id"] != person_id and other["central_person_id"] != person_id and undecided:
-                row.update(reason="review", review_with=other["central_person_id"])
-                break
+            if other["person_id"] == person_id or other["central_person_id"] == person_id or not undecided:
+                continue
+            decision = (decided.get(frozenset((person_id, other["person_id"])))
+                        or decided.get(frozenset((person_id, other["central_person_id"]))))
+            if decision is not None and decision["decision"] == "same":
+                # The other person was merged into this one, whose own central person is someone else.
+                continue
+            if decision is not None and decision["name_key"] == name:
+                row.update(reason="reviewed_different", review_with=other["central_person_id"])
+                continue
+            row.update(reason="review", review_with=other["central_person_id"])
+            break
     return row
+
+
+def _merge_target(person_id: str, cccd: str | None, cmnd: str | None, known: dict,
+                  merged_into: dict[str, str]) -> dict | None:
+    """Return the link row of the person an officer merged this one into, or None when that merge no longer applies."""
+    target_id = merged_into.get(person_id)
+    found = known["person_id"].get(target_id, []) if target_id else []
+    if not found:
+        # The other person was removed from its site's roster.
+        return None
+    target = found[0]
+    conflict = any(mine and theirs and mine != theirs
+                   for mine, theirs in ((cccd, target["cccd"]), (cmnd, target["cmnd"])))
+    if conflict or target["central_person_id"] == person_id:
+        return None
+    return target
+
+
+def _decisions_about(connection: Connection, person_ids: set[str]) -> dict[frozenset[str], dict]:
+    """Return the review decisions naming any of these people, by their pair of person ids."""
+    found = {}
+    ordered = sorted(person_ids)
+    for column in (review_decision.c.person_id, review_decision.c.other_id):
+        for start in range(0, len(ordered), IN_CHUNK):
+            query = select(review_decision).where(column.in_(ordered[start:start + IN_CHUNK]))
+            for row in connection.execute(query).mappings():
+                found[frozenset((row["person_id"], row["other_id"]))] = dict(row)
+    return found
 
 
 def _links_where(connection: Connection, column: str, values: set[str]) -> dict[str, list[dict]]:
@@ -227,7 +281,7 @@ def central_people(connection: Connection) -> dict[str, str]:
 
 
 def central_person_of(connection: Connection, person_id: str) -> str:
-    """Return the central person a site's person belongs to: itself unless linked by ID number."""
+    """Return the central person a site's person belongs to: itself unless linked by ID number or by review."""
     current = person_id
     for _hop in range(MAX_LINK_HOPS):
         target = connection.execute(select(person_link.c.central_person_id)

@@ -77,6 +77,8 @@ person_history = Table(
 # CMND number) are one central person: the one seen first. reason is "own" for a person that is its own
 # central person and "id_number" for one linked by CCCD or CMND. It is "review" for a person left apart
 # because an ID number is missing, with the same name and birth date as the person in review_with.
+# "reviewed_same" and "reviewed_different" follow an officer's decision (review_decision), with the
+# other person of the pair in review_with.
 person_link = Table(
     "person_link",
     metadata,
@@ -90,6 +92,22 @@ person_link = Table(
     Index("person_link_cccd", "cccd"),
     Index("person_link_cmnd", "cmnd"),
     Index("person_link_name_key", "name_key"),
+)
+
+# A ward officer's decision on a pair that person_link offered for review, applied by people.link on
+# every later batch. "same" links person_id to other_id's central person (reason "reviewed_same").
+# "different" keeps them apart (reason "reviewed_different") while person_id's name_key is still the one
+# decided on. decided_by is the staff id in the data folder's staff table. Times are UTC ISO 8601.
+review_decision = Table(
+    "review_decision",
+    metadata,
+    Column("person_id", Text, primary_key=True),
+    Column("other_id", Text, primary_key=True),
+    Column("decision", Text, nullable=False),
+    Column("name_key", Text, nullable=False),
+    Column("decided_by", Text),
+    Column("decided_at", Text, nullable=False),
+    Index("review_decision_other", "other_id"),
 )
 
 # The latest round package put for a site (fieldapp central package put), served by POST /api/package.

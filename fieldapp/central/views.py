@@ -1,7 +1,8 @@
 """Pages of the central store for ward staff: coverage with the not-yet-examined list, findings with charts, follow-up.
 
 Pages are for the ward's site admins and coordinators. Lists with names are audited (ids only). The
-year's data is read from the record store once and kept until a batch arrives (ward_for).
+year's data is read from the record store once and kept until a batch arrives or a review decision
+links people differently (ward_for, forget_wards).
 """
 
 import datetime as dt
@@ -16,7 +17,7 @@ from ..db import get_db, write
 from ..followup import write_xlsx
 from ..groups import GROUPS
 from ..web import render
-from . import central_engine, charts, excel, reports, tables
+from . import central_engine, charts, excel, reports, review, tables
 from .schema import batch
 from .ward import Ward, load
 
@@ -30,7 +31,7 @@ EXTENSION = "central_reports"
 
 
 def ward_for(year: int) -> Ward:
-    """Return the year's ward, read again only when the store has applied a batch since the last read."""
+    """Return the year's ward, read again only after the store applied a batch or forget_wards dropped it."""
     state = current_app.extensions.setdefault(EXTENSION, {})
     with central_engine(current_app).connect() as connection:
         stamp = connection.execute(select(func.count(), func.max(batch.c.received_at))).one()
@@ -42,6 +43,15 @@ def ward_for(year: int) -> Ward:
             cached[key] = load(connection, year)
             state["wards"] = cached
     return cached[key]
+
+
+def forget_wards(app) -> None:
+    """Drop the wards kept by ward_for, after a change that batches do not stamp (a review decision).
+
+    NOTE: the wards are kept per process. `fieldapp central serve` runs one process; a server with
+    several would need this in every one of them.
+    """
+    app.extensions.get(EXTENSION, {}).pop("wards", None)
 
 
 def _year() -> int:
@@ -100,7 +110,9 @@ def _download(data: bytes, mimetype: str, name: str):
 @bp.get("/")
 @auth.require_role(*REPORT_ROLES)
 def index():
-    return render("central/index.html")
+    with central_engine(current_app).connect() as connection:
+        review_waiting = review.waiting_count(connection)
+    return render("central/index.html", review_waiting=review_waiting)
 
 
 @bp.get("/coverage")
