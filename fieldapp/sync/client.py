@@ -188,8 +188,8 @@ def _refused(status: int, answer: dict, batch: dict | None = None) -> FieldappEr
     """Return the catalogue error for a final response other than 200."""
     error = str(answer.get("error", ""))
     if status == 401 and batch is not None and error == "signature":
-        # The status request, signed with the same key, was accepted at the start of this push, so the key
-        # is right and the batch's bytes changed on the way: sending it again is the remedy, not a new key.
+        # The status request of this push, signed with the same key, was accepted. So the key is valid and the
+        # batch's bytes changed on the way, which sending again can fix and a new key cannot.
         return FieldappError("sync_batch_rejected", value=f"{batch['first_seq']}–{batch['last_seq']}", field=error)
     if status == 401:
         return FieldappError("sync_key_rejected", value=error)
