@@ -1,7 +1,7 @@
 """Observations: the values measured or found at a visit, kept as versions that are never changed.
 
 A value is stored once per item and reading (blood pressure has readings 1, 2 and 3). A correction
-is a new row whose `supersedes` names the row it replaces, with a reason; the unique index on
+is a new row, with a reason, whose `supersedes` names the row it replaces. The unique index on
 `supersedes` makes two corrections of the same version impossible, so the versions of a value form
 one chain and its last row is the current value. Derived values (BMI, averages, z-scores) and flags
 are computed when read, in fieldapp/results.py, so they always follow the current values.
@@ -22,7 +22,7 @@ SOURCES = ("form", "import")
 
 @dataclass(frozen=True)
 class Author:
-    """Who entered a value and on which device; both None for a command run on the laptop."""
+    """The staff member and device that entered a value; both None for a command run on the laptop."""
 
     staff_id: str | None = None
     device_id: str | None = None

@@ -1,8 +1,8 @@
 """A visit's results as people read them: entered values, derived values, and each one's flag and band.
 
 Derived values are computed here on every read from the current observations, so a corrected
-height changes the BMI and the z-scores at once: BMI from height and weight, the mean of the
-blood-pressure readings, and the WHO z-scores for children (fieldapp/growth.py). Flags and bands
+height changes the BMI and the z-scores at once. They are the BMI from height and weight, the mean
+of the blood-pressure readings, and the WHO z-scores for children (fieldapp/growth.py). Flags and bands
 come from fieldapp/clinical with the thresholds in fieldapp/data/thresholds.json.
 """
 
@@ -68,8 +68,8 @@ def derive(entered: dict[str, list[float]], subject: clinical.Person, birth: dt.
     for item, mean_item in BP_ITEMS:
         readings = entered.get(item, [])
         if readings:
-            # A third reading is taken when the first two differ by more than 10 mmHg; then the mean is
-            # of the last two, as the ISH 2020 hypertension guideline averages repeated readings.
+            # A third reading is taken when the first two differ by more than 10 mmHg, so with three
+            # readings the mean is of the last two. This is a product choice, not from a Vietnamese text.
             derived[mean_item] = _mean(readings[-2:])
 
     height = (entered.get("height_cm") or entered.get("length_cm") or [None])[-1]
@@ -78,7 +78,11 @@ def derive(entered: dict[str, list[float]], subject: clinical.Person, birth: dt.
         derived["bmi"] = round(weight / (height / 100) ** 2, 1)
 
     if birth is not None and subject.sex and subject.age_days is not None and subject.age_days < CHILD_DAYS:
-        lying = True if entered.get("length_cm") else False if entered.get("height_cm") else None
+        lying = None
+        if entered.get("length_cm"):
+            lying = True
+        elif entered.get("height_cm"):
+            lying = False
         scores = growth.zscores(subject.sex, birth, day, weight_kg=weight, height_cm=height, measured_lying=lying)
         for item in Z_ITEMS:
             value = getattr(scores, item).rounded
@@ -153,7 +157,12 @@ def _range_flag(item: str, value, subject: clinical.Person, row: dict | None) ->
 def _result(item: str, reading: int, value, unit, derived: bool, band, row: dict | None,
             corrected: set, red: set, subject: clinical.Person) -> Result:
     # A red flag applies at any age (a child's blood pressure of 180/120 has no band but is an emergency).
-    flag = "red" if (item, value) in red else band.flag if band else _range_flag(item, value, subject, row)
+    if (item, value) in red:
+        flag = "red"
+    elif band is not None:
+        flag = band.flag
+    else:
+        flag = _range_flag(item, value, subject, row)
     return Result(
         item=item, reading=reading, value=value, unit=unit, derived=derived,
         flag=flag, class_code=band.class_code if band else None,

@@ -2,7 +2,7 @@
 
 A results file has the columns person_id, item and value, and optionally unit, measured_at and
 reading. Each row goes through the same parsing and checks as the phone form. Rows that fail are
-left out and listed with their row number and reason; the rest are stored in one transaction, so a
+left out and listed with their row number and reason. The rest are stored in one transaction, so a
 crash leaves either the whole file's good rows or none. A value that the form would have asked to
 confirm is stored and listed as a warning, because a lab sheet cannot be asked.
 """
@@ -34,7 +34,7 @@ class RowProblem:
 
 @dataclass
 class ImportReport:
-    """What a results file did: values stored, values already there, corrections, visits made, rows left out."""
+    """The outcome of a results file: values stored, values already there, corrections, visits made, rows left out."""
 
     file_name: str
     stored: int = 0
