@@ -9,6 +9,7 @@ import json
 import logging
 import time
 
+import orjson
 from sqlalchemy.engine import Connection, Engine
 
 from ..errors import FieldappError
@@ -41,8 +42,10 @@ def authenticate(connection: Connection, site_id: object, body: bytes, signature
 
 
 def parse_json(body: bytes) -> object:
+    # orjson parses a batch twice as fast as the json module, and rejects what PostgreSQL could not store
+    # (lone surrogates, invalid UTF-8).
     try:
-        return json.loads(body)
+        return orjson.loads(body)
     except (UnicodeDecodeError, ValueError) as error:
         raise StoreError("batch_format", 400) from error
 

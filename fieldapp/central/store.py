@@ -15,11 +15,12 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, select, update
+import orjson
+from sqlalchemy import bindparam, create_engine, event, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from ..sync.batches import BatchError, canonical, check_batch
+from ..sync.batches import BatchError, check_batch
 from . import people
 from .schema import batch as batch_table
 from .schema import central_site, metadata, record
@@ -35,8 +36,6 @@ INSERT_CHUNK = 2000
 APPEND_ONLY_KINDS = {"observation", "conclusion"}
 # Record ids are UUIDv7 strings; anything with spaces, quotes or control characters is rejected.
 RECORD_ID = re.compile(r"[A-Za-z0-9._:-]{1,100}")
-# Payloads are stored as compact JSON. Not canonical: sorting the keys would double the time it takes.
-PAYLOAD_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 class StoreError(Exception):
@@ -198,29 +197,39 @@ def _apply_records(connection: Connection, site_id: str, items: list[dict], rece
     inserted = _insert_new(connection, site_id, list(first_of_key.values()), received_at)
 
     statuses: dict[int, str] = {}
-    changed_people: dict[str, dict] = {}
+    edits = []
+    stored_people: dict[str, dict] = {}
     for item in items:
         key = (item["kind"], item["id"])
         if key in inserted and first_of_key[key] is item:
             statuses[item["seq"]] = "stored"
-            merged_payload = item["payload"]
+            if item["kind"] == "person":
+                stored_people[item["id"]] = item["payload"]
         elif item["kind"] in APPEND_ONLY_KINDS:
             statuses[item["seq"]] = "duplicate"
-            continue
         else:
             statuses[item["seq"]] = "merged"
-            merged_payload = _merge_held(connection, site_id, item, received_at)
-        if item["kind"] == "person":
-            changed_people[item["id"]] = people.with_removed_flag(merged_payload)
+            edits.append(item)
+    merged_people = _merge_held(connection, site_id, edits, received_at) if edits else {}
+
+    # people.link takes people in sequence order: the first seen of two with one ID number is the central person.
+    held_people = {**stored_people, **merged_people}
+    changed_people = {item["id"]: people.with_removed_flag(held_people[item["id"]])
+                      for item in items if item["kind"] == "person"}
     if changed_people:
         people.link(connection, changed_people)
     return statuses
 
 
+def encode_payload(payload: dict) -> str:
+    """Return a payload as stored: compact JSON, not canonical (sorting the keys would double the time)."""
+    return orjson.dumps(payload).decode("utf-8")
+
+
 def _insert_new(connection: Connection, site_id: str, items: list[dict], received_at: str) -> set[tuple[str, str]]:
     """Insert the records whose (kind, id) the store does not hold; return the keys inserted."""
     rows = [{"kind": item["kind"], "id": item["id"], "site_id": site_id, "seq": item["seq"],
-             "recorded_at": item["recorded_at"], "payload": PAYLOAD_ENCODER.encode(item["payload"]),
+             "recorded_at": item["recorded_at"], "payload": encode_payload(item["payload"]),
              "field_times": None, "received_at": received_at} for item in items]
     if connection.dialect.name == "postgresql":
         return _insert_new_postgresql(connection, rows)
@@ -303,25 +312,61 @@ def _copy_line(row: dict) -> str:
             f"\t\\N\t{row['received_at']}\n")
 
 
-def _merge_held(connection: Connection, site_id: str, item: dict, received_at: str) -> dict:
-    """Merge a record into the held one of the same kind and id; return the payload now held."""
-    held = connection.execute(
-        select(record.c.site_id, record.c.recorded_at, record.c.payload, record.c.field_times)
-        .where(record.c.kind == item["kind"], record.c.id == item["id"]).with_for_update()
-    ).one()
-    if item["kind"] == "person":
-        payload, field_times, recorded_at = people.merge(connection, dict(held._mapping), site_id, item, received_at)
-        values = {"payload": canonical(payload).decode("utf-8"), "field_times": json.dumps(field_times),
-                  "recorded_at": recorded_at}
-    else:
-        writer = people.whole_record_writer(dict(held._mapping))
-        if not people.is_newer((item["recorded_at"], site_id), writer, same_site=site_id == writer[1]):
-            return json.loads(held.payload)
-        payload = item["payload"]
-        values = {"payload": canonical(payload).decode("utf-8"), "recorded_at": item["recorded_at"],
-                  "field_times": json.dumps({people.WHOLE_RECORD: [item["recorded_at"], site_id]})}
-    connection.execute(update(record).where(record.c.kind == item["kind"], record.c.id == item["id"]).values(**values))
-    return payload
+def _merge_held(connection: Connection, site_id: str, edits: list[dict], received_at: str) -> dict[str, dict]:
+    """Merge records, in sequence order, into the held rows of the same kind and id; return {person id: payload now held}.
+
+    The held rows are read in one query and written back in one statement, not two round trips a record:
+    a site day's invitations each come back once with their time slot.
+    """
+    held = _held_rows(connection, {(item["kind"], item["id"]) for item in edits})
+    changed: dict[tuple[str, str], dict] = {}
+    person_payloads: dict[str, dict] = {}
+    for item in edits:
+        key = (item["kind"], item["id"])
+        row = held[key]
+        if item["kind"] == "person":
+            payload, field_times, recorded_at = people.merge(connection, row, site_id, item, received_at)
+            person_payloads[item["id"]] = payload
+        else:
+            writer = people.whole_record_writer(row)
+            if not people.is_newer((item["recorded_at"], site_id), writer, same_site=site_id == writer[1]):
+                continue
+            payload, recorded_at = item["payload"], item["recorded_at"]
+            field_times = {people.WHOLE_RECORD: [item["recorded_at"], site_id]}
+        row = {**row, "payload": encode_payload(payload), "field_times": json.dumps(field_times),
+               "recorded_at": recorded_at}
+        held[key] = changed[key] = row
+    if changed:
+        _update_rows(connection, changed)
+    return person_payloads
+
+
+def _held_rows(connection: Connection, keys: set[tuple[str, str]]) -> dict[tuple[str, str], dict]:
+    """Return the held rows of these keys, locked until commit, in key order so two batches lock alike."""
+    found = {}
+    by_kind: dict[str, list[str]] = {}
+    for kind, record_id in sorted(keys):
+        by_kind.setdefault(kind, []).append(record_id)
+    for kind, ids in by_kind.items():
+        for start in range(0, len(ids), people.IN_CHUNK):
+            query = (select(record.c.id, record.c.site_id, record.c.recorded_at, record.c.payload, record.c.field_times)
+                     .where(record.c.kind == kind, record.c.id.in_(ids[start:start + people.IN_CHUNK]))
+                     .order_by(record.c.id).with_for_update())
+            for row in connection.execute(query).mappings():
+                found[(kind, row["id"])] = {column: row[column] for column in HELD_COLUMNS}
+    return found
+
+
+HELD_COLUMNS = ("site_id", "recorded_at", "payload", "field_times")
+
+
+def _update_rows(connection: Connection, rows: dict[tuple[str, str], dict]) -> None:
+    statement = (update(record).where(record.c.kind == bindparam("key_kind"), record.c.id == bindparam("key_id"))
+                 .values(payload=bindparam("payload"), field_times=bindparam("field_times"),
+                         recorded_at=bindparam("recorded_at")))
+    connection.execute(statement, [{"key_kind": kind, "key_id": record_id, "payload": row["payload"],
+                                    "field_times": row["field_times"], "recorded_at": row["recorded_at"]}
+                                   for (kind, record_id), row in rows.items()])
 
 
 # Reading records for reports.
