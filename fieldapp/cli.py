@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from . import cli_central, cli_results, cli_rounds, cli_sync
 from .auth import ROLES
 from .cliapp import with_app
+from .config import DEFAULT_DATA_DIR
 from .db import write
 
 log = logging.getLogger(__name__)
@@ -265,6 +266,25 @@ def display_voices(app, db, force: bool):
         raise FieldappError("voice_render_failed", value=str(error)) from error
     click.echo(_("Đã tạo %(rendered)s đoạn âm thanh và giữ %(kept)s đoạn đã có trong %(folder)s.",
                  rendered=result.rendered, kept=result.existing, folder=result.folder))
+
+
+@main.command("check")
+@click.option("--data-dir", envvar="FIELDAPP_DATA_DIR", default=DEFAULT_DATA_DIR, show_default=True,
+              type=click.Path(file_okay=False), help="Data folder to check (env FIELDAPP_DATA_DIR).")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object, for scripts.")
+def check_command(data_dir: str, as_json: bool):
+    """Check the installation before an exam day: data folder, database, HTTPS certificates, free disk, unsent records, clock.
+
+    Prints one line per check (OK, CẢNH BÁO or LỖI) and exits with 1 when any check finds an error. It opens
+    the database read-only and writes only a temporary file to test that the folder is writable.
+    """
+    from . import check
+
+    with check.message_context():
+        results = check.run_checks(data_dir)
+        output = check.as_json(results, data_dir) if as_json else "\n".join(check.as_lines(results))
+    click.echo(output)
+    raise SystemExit(check.exit_code(results))
 
 
 cli_rounds.register(main)
