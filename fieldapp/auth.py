@@ -237,11 +237,16 @@ def _login_page(problem: FieldappError | None = None, status: int = 200, usernam
     return render_template("auth/login.html", problem=problem, username=username, needs_pairing=needs_pairing), status
 
 
-def _start_session(staff_id: str, device_id: str | None) -> None:
+def _clear_session() -> None:
+    """Empty the session except its language. This drops the CSRF token, so forms opened before are rejected."""
     language = session.get("lang")
     session.clear()
     if language:
         session["lang"] = language
+
+
+def _start_session(staff_id: str, device_id: str | None) -> None:
+    _clear_session()
     session["staff_id"] = staff_id
     session["device_id"] = device_id
 
@@ -342,8 +347,8 @@ def logout():
     db = get_db()
     with write(db):
         audit(db, "sign_out", subject=session.get("staff_id"))
-    session.pop("staff_id", None)
-    session.pop("device_id", None)
+    # The CSRF token goes too, so a form left open before sign-out is rejected on a shared phone.
+    _clear_session()
     return redirect(url_for("auth.login"))
 
 

@@ -1,5 +1,6 @@
 """Roles on every route, PIN lockout and throttling, the device rule for sign-in, staff accounts, audit rows."""
 
+import concurrent.futures
 import json
 import re
 from urllib.parse import urlsplit
@@ -8,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import PERSONAS, csrf_token, sign_in
-from fieldapp import auth
+from fieldapp import auth, create_app
 from fieldapp.auth import add_staff
 from fieldapp.cli import main
 from fieldapp.db import DATABASE_NAME, connect, write
@@ -273,6 +274,52 @@ def test_pin_reset_unlocks(app, officer, db, clock):
 
     assert staff_row(db, "nurse")["locked_until"] is None
     assert post_login(phone, "nurse", "97531").status_code == 302
+
+
+def test_lock_applies_to_new_session(app, clock):
+    for _ in range(5):
+        post_login(app.test_client(), "nurse", "0000")
+
+    response = post_login(app.test_client(), "nurse", "1357")
+
+    assert response.status_code == 423
+
+
+@pytest.mark.parametrize("username", ["NURSE", " Nurse "])
+def test_lock_applies_to_username_case(client, clock, username):
+    for _ in range(5):
+        post_login(client, "nurse", "0000")
+
+    response = post_login(client, username, "1357")
+
+    assert response.status_code == 423
+
+
+def test_lock_survives_restart(app, data_dir, clock):
+    for _ in range(5):
+        post_login(app.test_client(), "nurse", "0000")
+    restarted = create_app({"DATA_DIR": str(data_dir), "TESTING": True, "SIGN_IN_FAILURE_DELAY": 0})
+
+    response = post_login(restarted.test_client(), "nurse", "1357")
+
+    assert response.status_code == 423
+
+
+def test_parallel_wrong_pins_lock_after_five(app, db, clock):
+    # Twelve guesses at once from twelve sessions at the laptop, which is never throttled. Only five count
+    # as failures before the lock, and the lock rejects the other seven.
+    def guess(pin: str) -> int:
+        return post_login(app.test_client(), "nurse", pin).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = sorted(pool.map(guess, [f"{9000 + index}" for index in range(12)]))
+
+    logged = actions(db)
+    assert statuses == [401] * 4 + [423] * 8
+    assert logged.count("sign_in_failed") == 5
+    assert logged.count("account_locked") == 1
+    assert logged.count("sign_in_refused") == 7
+    assert post_login(app.test_client(), "nurse", "1357").status_code == 423
 
 
 # Throttling per device or address.

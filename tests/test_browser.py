@@ -7,18 +7,16 @@ Chromium binary, and FIELDAPP_SCREENSHOTS=DIR to keep copies of the screenshots 
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import openpyxl
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
-
 from conftest import SAMPLE
+from live_server import SiteServer
+from playwright.sync_api import Page, expect, sync_playwright
 
 pytestmark = pytest.mark.browser
 
@@ -32,28 +30,7 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-SERVER_START_SECONDS = 20
 FIELDAPP_SCRIPT = Path(sys.executable).parent / "fieldapp"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for_port(port: int, server: subprocess.Popen, log: Path) -> None:
-    """Wait until the server accepts connections. Fail with its output if it exits or never listens."""
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"fieldapp serve exited with code {server.returncode}:\n{log.read_text(errors='replace')}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"fieldapp serve did not listen on port {port} within {SERVER_START_SECONDS} s:\n{log.read_text(errors='replace')}")
 
 
 @pytest.fixture(scope="module")
@@ -61,29 +38,14 @@ def server(tmp_path_factory):
     """Start `fieldapp serve` on a free port with one site_admin account; yield its URL and data folder."""
     folder = tmp_path_factory.mktemp("browser")
     data_dir = folder / "site"
-    log = folder / "server.log"
     added = subprocess.run(
         [str(FIELDAPP_SCRIPT), "user", "add", "--data-dir", str(data_dir), "officer", "--role", "site_admin", "--pin", "2468"],
         capture_output=True, text=True, timeout=60,
     )
     assert added.returncode == 0, added.stderr
 
-    port = free_port()
-    with log.open("w") as output:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "fieldapp.cli", "serve", "--data-dir", str(data_dir), "--host", "127.0.0.1", "--no-https", "--port", str(port)],
-            stdout=output, stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_for_port(port, server, log)
-        yield SimpleNamespace(url=f"http://127.0.0.1:{port}", data_dir=data_dir)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    with SiteServer(data_dir, folder / "server.log") as served:
+        yield SimpleNamespace(url=served.url, data_dir=data_dir)
 
 
 @pytest.fixture(scope="module")

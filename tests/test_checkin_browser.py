@@ -8,8 +8,6 @@ where the camera is allowed because localhost counts as a secure context.
 
 import datetime as dt
 import io
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,10 +16,20 @@ import pypdfium2 as pdfium
 import pytest
 import qrcode
 import zxingcpp
+from conftest import SAMPLE, SAMPLE_DATE
+from live_server import SiteServer
 from PIL import Image
 from playwright.sync_api import Page, expect, sync_playwright
+from test_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PHONE_HEIGHT,
+    PHONE_WIDTH,
+    record_console_error,
+    screenshot,
+)
+from test_slips import cells
 
-from conftest import SAMPLE, SAMPLE_DATE
 from fieldapp.auth import add_staff
 from fieldapp.db import DATABASE_NAME, connect, write
 from fieldapp.distribution import bundles
@@ -29,8 +37,6 @@ from fieldapp.importer import import_files
 from fieldapp.invitations import invite
 from fieldapp.rounds import SiteSpec, create_round, sites
 from fieldapp.slips import render_slips
-from test_browser import CHROMIUM, CHROMIUM_ARGS, PHONE_HEIGHT, PHONE_WIDTH, free_port, record_console_error, screenshot, wait_for_port
-from test_slips import cells
 
 pytestmark = pytest.mark.browser
 
@@ -55,24 +61,10 @@ def server(tmp_path_factory):
         invite(db, round_id, sites(db, round_id)[0]["id"], "all")
         add_staff(db, "reception", "Lễ tân", "reception", "1111")
 
-    log = folder / "server.log"
-    port = free_port()
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "fieldapp.cli", "serve", "--data-dir", str(data_dir), "--host", "127.0.0.1",
-             "--no-https", "--port", str(port)],
-            stdout=output, stderr=subprocess.STDOUT,
-        )
     try:
-        wait_for_port(port, process, log)
-        yield SimpleNamespace(url=f"http://127.0.0.1:{port}", db=db, round_id=round_id, folder=folder)
+        with SiteServer(data_dir, folder / "server.log") as served:
+            yield SimpleNamespace(url=served.url, db=db, round_id=round_id, folder=folder)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
         db.conn.close()
 
 

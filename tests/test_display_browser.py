@@ -6,14 +6,13 @@ The data folder gets short tones as voice clips, so the clip announcement plays 
 """
 
 import datetime as dt
-import subprocess
-import sys
 from types import SimpleNamespace
 
 import pypdfium2 as pdfium
 import pytest
+from live_server import SiteServer
 from playwright.sync_api import expect, sync_playwright
-from test_browser import CHROMIUM, CHROMIUM_ARGS, free_port, record_console_error, screenshot, wait_for_port
+from test_browser import CHROMIUM, CHROMIUM_ARGS, record_console_error, screenshot
 from test_voice import fake_clips
 
 from fieldapp import voice
@@ -45,24 +44,10 @@ def server(tmp_path_factory):
     create_default_stations(db, site["id"])
     clips = fake_clips(voice.voice_folder(data_dir), voice.station_labels(db))
 
-    log = folder / "server.log"
-    port = free_port()
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "fieldapp.cli", "serve", "--data-dir", str(data_dir), "--host", "127.0.0.1",
-             "--no-https", "--port", str(port)],
-            stdout=output, stderr=subprocess.STDOUT,
-        )
     try:
-        wait_for_port(port, process, log)
-        yield SimpleNamespace(url=f"http://127.0.0.1:{port}", db=db, round_id=round_id, site_id=site["id"], clips=clips)
+        with SiteServer(data_dir, folder / "server.log") as served:
+            yield SimpleNamespace(url=served.url, db=db, round_id=round_id, site_id=site["id"], clips=clips)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
         db.conn.close()
 
 

@@ -3,23 +3,20 @@
 import datetime as dt
 import json
 import re
-import subprocess
-import sys
 from types import SimpleNamespace
 
 import pytest
 from conftest import SAMPLE, SAMPLE_DATE
+from live_server import SiteServer
 from playwright.sync_api import Page, expect, sync_playwright
 from test_browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     PHONE_HEIGHT,
     PHONE_WIDTH,
-    free_port,
     page_width,
     record_console_error,
     screenshot,
-    wait_for_port,
 )
 
 from fieldapp import observations, queueing
@@ -68,24 +65,10 @@ def server(tmp_path_factory):
     desk = Desk(round_id, sites(db, round_id)[0]["id"], dt.date.today().isoformat())
     visits = [checked_in_worker(db, desk, offset) for offset in range(2)]
 
-    log = folder / "server.log"
-    port = free_port()
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "fieldapp.cli", "serve", "--data-dir", str(data_dir), "--host", "127.0.0.1",
-             "--no-https", "--port", str(port)],
-            stdout=output, stderr=subprocess.STDOUT,
-        )
     try:
-        wait_for_port(port, process, log)
-        yield SimpleNamespace(url=f"http://127.0.0.1:{port}", db=db, visits=visits)
+        with SiteServer(data_dir, folder / "server.log") as served:
+            yield SimpleNamespace(url=served.url, db=db, visits=visits)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
         db.conn.close()
 
 

@@ -7,22 +7,19 @@ to keep the screenshots, e.g. /tmp/shots.
 """
 
 import datetime as dt
-import subprocess
-import sys
 from types import SimpleNamespace
 
 import pytest
 from conftest import SAMPLE, SAMPLE_DATE
+from live_server import SiteServer
 from playwright.sync_api import Page, expect, sync_playwright
 from test_browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     PHONE_HEIGHT,
     PHONE_WIDTH,
-    free_port,
     record_console_error,
     screenshot,
-    wait_for_port,
 )
 
 from fieldapp import devices
@@ -67,25 +64,11 @@ def server(tmp_path_factory):
         username, role, pin = NURSE
         nurse_id = add_staff(db, username, "Điều dưỡng Lan", role, pin)
 
-    log = folder / "server.log"
-    port = free_port()
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "fieldapp.cli", "serve", "--data-dir", str(data_dir), "--host", "127.0.0.1",
-             "--no-https", "--port", str(port)],
-            stdout=output, stderr=subprocess.STDOUT,
-        )
     try:
-        wait_for_port(port, process, log)
-        yield SimpleNamespace(url=f"http://127.0.0.1:{port}", db=db, nurse_id=nurse_id, arrived=0,
-                              desk=Desk(round_id, site_id, dt.date.today().isoformat()))
+        with SiteServer(data_dir, folder / "server.log") as served:
+            yield SimpleNamespace(url=served.url, db=db, nurse_id=nurse_id, arrived=0,
+                                  desk=Desk(round_id, site_id, dt.date.today().isoformat()))
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
         db.conn.close()
 
 

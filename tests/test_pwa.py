@@ -6,7 +6,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -21,6 +20,7 @@ from PIL import Image
 
 import fieldapp.app
 from conftest import PERSONAS, csrf_token, sign_in
+from live_server import SiteServer
 from fieldapp import create_app
 from fieldapp.db import DATABASE_NAME, connect, write
 
@@ -339,20 +339,7 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 FIELDAPP_SCRIPT = Path(sys.executable).parent / "fieldapp"
-SERVER_START_SECONDS = 20
 needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"Chromium not found at {CHROMIUM}; set CHROMIUM")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def serve_options() -> list[str]:
-    """Return --no-https when `fieldapp serve` has HTTPS options, so the test server stays on plain HTTP."""
-    help_text = subprocess.run([str(FIELDAPP_SCRIPT), "serve", "--help"], capture_output=True, text=True, timeout=60).stdout
-    return ["--no-https"] if "--no-https" in help_text else []
 
 
 def write_list(path: Path, name: str, birth: str, address: str) -> Path:
@@ -368,7 +355,6 @@ def server(tmp_path_factory):
     """Start `fieldapp serve` with one site admin and one pair to review; yield its URL and data folder."""
     folder = tmp_path_factory.mktemp("pwa")
     data_dir = folder / "site"
-    log = folder / "server.log"
     role, pin = PERSONAS["officer"]
     commands = [
         ["user", "add", "--data-dir", str(data_dir), "officer", "--role", role, "--pin", pin],
@@ -380,31 +366,8 @@ def server(tmp_path_factory):
         result = subprocess.run([str(FIELDAPP_SCRIPT), *command], capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, result.stderr
 
-    port = free_port()
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "fieldapp.cli", "serve", "--data-dir", str(data_dir), "--host", "127.0.0.1",
-             "--port", str(port), *serve_options()],
-            stdout=output, stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"fieldapp serve did not start:\n{log.read_text(errors='replace')}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield SimpleNamespace(url=f"http://127.0.0.1:{port}", data_dir=data_dir)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with SiteServer(data_dir, folder / "server.log") as served:
+        yield SimpleNamespace(url=served.url, data_dir=data_dir)
 
 
 @pytest.fixture

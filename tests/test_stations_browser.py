@@ -1,22 +1,19 @@
 """Station and coordinator screens in Debian's Chromium at phone size, against `fieldapp serve --no-https`."""
 
 import datetime as dt
-import subprocess
-import sys
 from types import SimpleNamespace
 
 import pytest
 from conftest import SAMPLE, SAMPLE_DATE
+from live_server import SiteServer
 from playwright.sync_api import Page, expect, sync_playwright
 from test_browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     PHONE_HEIGHT,
     PHONE_WIDTH,
-    free_port,
     record_console_error,
     screenshot,
-    wait_for_port,
 )
 
 from fieldapp.auth import add_staff
@@ -50,25 +47,11 @@ def server(tmp_path_factory):
         for username, (role, pin) in ACCOUNTS.items():
             add_staff(db, username, username.title(), role, pin)
 
-    log = folder / "server.log"
-    port = free_port()
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "fieldapp.cli", "serve", "--data-dir", str(data_dir), "--host", "127.0.0.1",
-             "--no-https", "--port", str(port)],
-            stdout=output, stderr=subprocess.STDOUT,
-        )
     try:
-        wait_for_port(port, process, log)
-        yield SimpleNamespace(url=f"http://127.0.0.1:{port}", db=db, desk=Desk(round_id, site_id, dt.date.today().isoformat()),
-                              arrived=0)
+        with SiteServer(data_dir, folder / "server.log") as served:
+            yield SimpleNamespace(url=served.url, db=db, desk=Desk(round_id, site_id, dt.date.today().isoformat()),
+                                  arrived=0)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
         db.conn.close()
 
 

@@ -4,11 +4,9 @@ import http.client
 import ipaddress
 import os
 import re
-import socket
 import ssl
 import subprocess
 import sys
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -16,13 +14,13 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.verification import PolicyBuilder, Store
+from live_server import SiteServer
 
 from fieldapp.join import JoinSite, create_join_app
 from fieldapp.tls import TlsFilesError, prepare_site_tls
 
 ADDRESSES = ["192.168.1.23", "10.0.0.7"]
 HOSTNAME = "tram-y-te"
-SERVER_START_SECONDS = 20
 FIELDAPP_SCRIPT = Path(sys.executable).parent / "fieldapp"
 
 
@@ -182,28 +180,6 @@ def test_join_sheet_inline_svg(join_client):
 # The real `fieldapp serve`, started once for the tests below.
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for_ports(ports: list[int], server: subprocess.Popen, log: Path) -> None:
-    """Wait until the server accepts connections on every port. Fail with its output if it exits or never listens."""
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    for port in ports:
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"fieldapp serve exited with code {server.returncode}:\n{log.read_text(errors='replace')}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"fieldapp serve did not listen on port {port} within {SERVER_START_SECONDS} s:\n{log.read_text(errors='replace')}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                time.sleep(0.1)
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """Start `fieldapp serve` with HTTPS and HTTP on free ports; yield ports, data folder and log."""
@@ -216,21 +192,8 @@ def served(tmp_path_factory):
     )
     assert added.returncode == 0, added.stderr
 
-    https_port, http_port = free_port(), free_port()
-    command = [sys.executable, "-m", "fieldapp.cli", "serve", "--data-dir", str(data_dir), "--host", "127.0.0.1",
-               "--https-port", str(https_port), "--http-port", str(http_port)]
-    with log.open("w") as output:
-        server = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
-    try:
-        wait_for_ports([https_port, http_port], server, log)
-        yield SimpleNamespace(https_port=https_port, http_port=http_port, data_dir=data_dir, log=log)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    with SiteServer(data_dir, log, https=True) as server:
+        yield SimpleNamespace(https_port=server.https_port, http_port=server.http_port, data_dir=data_dir, log=log)
 
 
 def https_request(served, method: str, path: str, body: str | None = None, headers: dict | None = None):
