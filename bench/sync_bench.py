@@ -68,8 +68,8 @@ RECORD_TABLES = ("record", "batch", "person_link", "person_history")
 class CentralServer:
     """`fieldapp central serve --tls` in a child process, logging to a file."""
 
-    def __init__(self, data_dir: Path, database: str, log: Path):
-        self.data_dir, self.database, self.log = data_dir, database, log
+    def __init__(self, data_dir: Path, database: str, log: Path, workers: int = 1):
+        self.data_dir, self.database, self.log, self.workers = data_dir, database, log, workers
         self.port = free_port()
         self.url = f"https://127.0.0.1:{self.port}"
         self.ca = data_dir / "tls" / "ca.pem"
@@ -77,7 +77,7 @@ class CentralServer:
 
     def start(self) -> None:
         command = [sys.executable, "-m", "fieldapp.cli", "central", "serve", "--tls", "--data-dir", str(self.data_dir),
-                   "--database", self.database, "--port", str(self.port)]
+                   "--database", self.database, "--port", str(self.port), "--workers", str(self.workers)]
         with self.log.open("a") as output:
             self.process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, cwd=REPO)
         deadline = time.monotonic() + SERVER_START_SECONDS

@@ -83,16 +83,26 @@ def _hide_password(url: str) -> str:
 @click.option("--behind-proxy", is_flag=True,
               help="Trust X-Forwarded-For and X-Forwarded-Proto from a reverse proxy on this machine (127.0.0.1) "
                    "that terminates TLS, so staff sign-in sees each browser's address and cookies need HTTPS.")
-@click.option("--threads", default=8, show_default=True, help="Request threads.")
+@click.option("--threads", default=8, show_default=True, help="Request threads (in each worker process).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes, on Linux and macOS (gunicorn): with more than one, batches from many sites "
+                   "are applied on several cores at once. One per core is a good start.")
 @with_central
-def central_serve(app, engine, host: str, port: int, tls: bool, behind_proxy: bool, threads: int):
+def central_serve(app, engine, host: str, port: int, tls: bool, behind_proxy: bool, threads: int, workers: int):
     """Serve the central store: the sites' API and the ward's pages."""
     import waitress
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from .central import workers as central_workers
+    from .tls import LISTEN_BACKLOG
+
+    # With several workers, the process id tells which one wrote a line.
+    process = " [%(process)d]" if workers > 1 else ""
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s{process} %(levelname)s %(name)s: %(message)s")
     store_url = engine.url.render_as_string(hide_password=True)
     if tls and behind_proxy:
         raise click.UsageError("--behind-proxy is for plain HTTP behind a proxy that terminates TLS; drop --tls.")
+    if workers > 1 and not central_workers.available():
+        raise click.UsageError(_("--workers lớn hơn 1 chỉ chạy trên Linux và macOS; trên Windows hãy bỏ --workers."))
     if not tls:
         options = {}
         if behind_proxy:
@@ -107,13 +117,16 @@ def central_serve(app, engine, host: str, port: int, tls: bool, behind_proxy: bo
         click.echo(_("Kho dữ liệu trung tâm đang chạy tại http://%(host)s:%(port)s/ (dữ liệu: %(store)s)",
                      host=host, port=port, store=store_url))
         log.info("serving the central store on http://%s:%s, records in %s", host, port, store_url)
+        if workers > 1:
+            central_workers.serve(app, engine, host, port, workers, threads, LISTEN_BACKLOG, behind_proxy=behind_proxy)
+            return
         waitress.serve(app, host=host, port=port, threads=threads, ident="fieldapp-central", **options)
         return
-    _serve_tls(app, host, port, threads, store_url)
+    _serve_tls(app, engine, host, port, threads, workers, store_url)
 
 
-def _serve_tls(app, host: str, port: int, threads: int, store_url: str) -> None:
-    """Serve over HTTPS with cheroot and a certificate from DATA_DIR/tls, as the site does, until interrupted."""
+def _serve_tls(app, engine, host: str, port: int, threads: int, workers: int, store_url: str) -> None:
+    """Serve over HTTPS with a certificate from DATA_DIR/tls until interrupted: cheroot as the site does, or gunicorn workers."""
     import ipaddress
 
     from .network import local_addresses
@@ -133,14 +146,24 @@ def _serve_tls(app, host: str, port: int, threads: int, store_url: str) -> None:
     except TlsFilesError as error:
         raise FieldappError("central_tls_failed", value=str(error)) from error
     configure_app_for_https(app)
-    server = https_server(app, host, port, site_tls, threads)
-    server.prepare()
+    server = None
+    if workers == 1:
+        # Bound before the message, so a port in use fails before the server says it is running.
+        server = https_server(app, host, port, site_tls, threads)
+        server.prepare()
     click.echo(_("Kho dữ liệu trung tâm đang chạy tại https://%(host)s:%(port)s/ (dữ liệu: %(store)s)",
                  host=addresses[0], port=port, store=store_url))
     click.echo(_("Chứng chỉ gốc để điểm khám tin cậy: %(file)s", file=site_tls.ca_path))
     click.echo(_("Dấu vân tay SHA-256 của chứng chỉ %(name)s: %(fingerprint)s", name=site_tls.ca_name,
                  fingerprint=site_tls.fingerprint))
     log.info("serving the central store on https://%s:%s, records in %s", host, port, store_url)
+    if server is None:
+        from .central import workers as central_workers
+        from .tls import LISTEN_BACKLOG
+
+        central_workers.serve(app, engine, host, port, workers, threads, LISTEN_BACKLOG,
+                              certificate=(str(site_tls.cert_path), str(site_tls.key_path)))
+        return
     try:
         server.serve()
     except KeyboardInterrupt:

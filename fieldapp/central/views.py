@@ -18,7 +18,7 @@ from ..followup import write_xlsx
 from ..groups import GROUPS
 from ..web import render
 from . import central_engine, charts, excel, reports, review, tables
-from .schema import batch
+from .schema import batch, review_decision
 from .ward import Ward, load
 
 bp = Blueprint("central", __name__, url_prefix="/central")
@@ -34,8 +34,11 @@ def ward_for(year: int) -> Ward:
     """Return the year's ward, read again only after the store applied a batch or forget_wards dropped it."""
     state = current_app.extensions.setdefault(EXTENSION, {})
     with central_engine(current_app).connect() as connection:
+        # Batches and review decisions change a ward. Both are read from the store, so a report served by
+        # another worker process (central serve --workers) sees a change made in this one.
         stamp = connection.execute(select(func.count(), func.max(batch.c.received_at))).one()
-        key = (year, tuple(stamp))
+        decided = connection.execute(select(func.count(), func.max(review_decision.c.decided_at))).one()
+        key = (year, tuple(stamp), tuple(decided))
         cached = state.get("wards", {})
         if key not in cached:
             # Only the latest read per year is kept, because a ward contains every person of the store.
@@ -46,10 +49,10 @@ def ward_for(year: int) -> Ward:
 
 
 def forget_wards(app) -> None:
-    """Drop the wards kept by ward_for, after a change that batches do not stamp (a review decision).
+    """Drop the wards kept by ward_for in this process, after a review decision.
 
-    NOTE: the wards are kept per process. `fieldapp central serve` runs one process; a server with
-    several would need this in every one of them.
+    ward_for would read the ward again anyway, because the decision changes its stamp; dropping it
+    frees the memory at once.
     """
     app.extensions.get(EXTENSION, {}).pop("wards", None)
 
