@@ -1,10 +1,11 @@
 """Sync benchmark: push one site day to a real central store over HTTPS, and ingest 100 site days into PostgreSQL.
 
 Usage:
-    .venv/bin/python bench/sync_bench.py [--people 2000] [--days 100] [--repeats 3] [--pushers 4] [--quick]
+    .venv/bin/python bench/sync_bench.py [--people 2000] [--days 100] [--repeats 3] [--pushers 8] [--workers N] [--quick]
 
 Everything runs on 127.0.0.1 in a temporary folder. The script starts a throwaway PostgreSQL cluster
-(tests/pgserver.py, with fsync on) and `fieldapp central serve --tls` on it, in a child process.
+(tests/pgserver.py, with fsync on) and `fieldapp central serve --tls --workers N` on it, in a child process,
+with one worker process per core unless --workers says otherwise.
 
 1. Push. The script generates a synthetic ward (fieldapp.synthetic, 3 residents for each person to examine).
    It builds one exam day in a real site SQLite file with the site's own stores (tests/site_day.py). Everyone
@@ -413,14 +414,16 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--people", type=int, default=2000, help="people examined in the site day (default 2000)")
     parser.add_argument("--days", type=int, default=100, help="site days ingested into PostgreSQL (default 100)")
     parser.add_argument("--repeats", type=int, default=3, help="pushes of the site day; the median is reported")
-    parser.add_argument("--pushers", type=int, default=4, help="concurrent HTTPS pushers for the ingest (default 4)")
+    parser.add_argument("--pushers", type=int, default=8, help="concurrent HTTPS pushers for the ingest (default 8)")
+    parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)),
+                        help="worker processes of central serve (default: one per core)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the ward and the readings (default 1)")
     parser.add_argument("--quick", action="store_true", help="a small run: 200 people, 5 days, 1 repeat")
     arguments = parser.parse_args()
     if arguments.quick:
         arguments.people, arguments.days, arguments.repeats = 200, 5, 1
-    if arguments.people < 1 or arguments.days < 1 or arguments.repeats < 1 or arguments.pushers < 1:
-        parser.error("--people, --days, --repeats and --pushers must be at least 1")
+    if min(arguments.people, arguments.days, arguments.repeats, arguments.pushers, arguments.workers) < 1:
+        parser.error("--people, --days, --repeats, --pushers and --workers must be at least 1")
     if arguments.days > 999:
         parser.error("--days must be at most 999: a day's number takes the first three characters of its ids")
     return arguments
@@ -434,7 +437,7 @@ def run(root: Path, database: str, arguments: argparse.Namespace) -> dict:
     print(f"  {counts['people']:,} people in the roster, {counts['visits']:,} examined, "
           f"{counts['observations']:,} observations, {counts['outbox']:,} outbox records ({build_seconds:.1f} s)")
 
-    central = CentralServer(root / "central", database, root / "central.log")
+    central = CentralServer(root / "central", database, root / "central.log", arguments.workers)
     central.start()
     engine = store.connect(database)
     try:
@@ -461,6 +464,7 @@ def report(figures: dict, arguments: argparse.Namespace) -> None:
           f"median {push['median']:.2f} s of {len(push['runs'])}, target {PUSH_TARGET_SECONDS} s "
           f"({push['median'] / PUSH_TARGET_SECONDS:.0%} of it)")
     print(f"Ingest of {arguments.days} site days ({records:,} records): over HTTPS with {arguments.pushers} pushers "
+          f"and {arguments.workers} server workers "
           f"{ingest['https']:.1f} s, directly {ingest['direct']:.1f} s; target {INGEST_TARGET_SECONDS} s for 100 days")
     summary = {
         "push_one_day_s": round(push["median"], 2),
@@ -474,6 +478,7 @@ def report(figures: dict, arguments: argparse.Namespace) -> None:
         "ingest_https_s": round(ingest["https"], 1),
         "ingest_direct_s": round(ingest["direct"], 1),
         "pushers": arguments.pushers,
+        "workers": arguments.workers,
         "database": figures["database"],
         "machine": describe_machine(),
     }
