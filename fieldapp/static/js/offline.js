@@ -5,6 +5,10 @@
 // every REPLAY_INTERVAL_MS, because iOS has no Background Sync. A post leaves the queue on a 2xx or 3xx
 // response. The server runs a key's view only once (fieldapp/idempotency.py), so sending one post
 // twice is safe. The texts come from data attributes of #offline-banner, translated by the server.
+//
+// A page whose own posts have all been sent reloads, so it shows what the server stored instead of the
+// form as it was typed, unless someone has typed on it since. The offline page has no session to send
+// the queue with: it checks whether the server responds again and then returns to the page it replaced.
 
 const QUEUE_DB = "fieldapp-offline";
 const QUEUE_DB_VERSION = 1; // sw.js opens the same database: keep the names and version in step.
@@ -14,12 +18,17 @@ const KEY_HEADER = "Idempotency-Key";
 const KEY_FIELD = "idempotency_key";
 const CSRF_FIELD = "csrf_token";
 const REPLAY_INTERVAL_MS = 20_000;
+const OFFLINE_PATH = "/offline"; // sw.js redirects a plain post that failed on the way here.
 // The server returns 409 while the first request with a key is still running.
 const RETRY_LATER = new Set([408, 409, 425, 429]);
 
 const banner = document.getElementById("offline-banner");
 let networkDown = false;
 let replaying = null;
+let replayAgain = false;
+// Keys of the posts queued from this page, and whether anyone has typed on the page since the last one.
+const queuedHere = new Set();
+let typedSinceQueued = false;
 
 function newKey() {
   if (crypto.randomUUID) {
@@ -115,6 +124,8 @@ async function queuePost({ key, url, entries, multipart, htmx }) {
     staff: currentStaff(),
     queuedAt: new Date().toISOString(),
   });
+  queuedHere.add(key);
+  typedSinceQueued = false;
   await showBanner();
 }
 
@@ -187,10 +198,12 @@ document.addEventListener("submit", (event) => {
 
   event.preventDefault();
   networkDown = true;
-  const enctype = submitter?.getAttribute("formenctype") || form.enctype;
+  // Read the attributes, not form.action and form.enctype: a control named "action", like the station
+  // desk's buttons, shadows those properties. A form without an action posts to the page's own address.
+  const enctype = submitter?.getAttribute("formenctype") || form.getAttribute("enctype");
   queuePost({
     key,
-    url: submitter?.getAttribute("formaction") || form.action,
+    url: submitter?.getAttribute("formaction") || form.getAttribute("action") || location.href,
     entries: [...formData(form, submitter).entries()],
     multipart: enctype === "multipart/form-data",
     htmx: false,
@@ -257,11 +270,14 @@ async function send(record) {
   return "rejected";
 }
 
+// Send the queued posts in order. Return true when one made from this page, or to this page's own address,
+// was sent.
 async function replayQueue() {
   const staff = currentStaff();
   if (!staff) {
-    return; // The sign-in and offline pages have no session to send the posts with.
+    return false; // The sign-in and offline pages have no session to send the posts with.
   }
+  let sentForThisPage = false;
   for (const record of await allPosts()) {
     if (record.rejected) {
       continue;
@@ -275,30 +291,81 @@ async function replayQueue() {
     }
     if (outcome === "done") {
       await deletePost(record.id);
+      sentForThisPage ||= queuedHere.has(record.key) || record.url === location.href;
     } else {
       console.warn(`fieldapp: the server rejected a queued post to ${record.url}`);
       await putPost({ ...record, rejected: true });
     }
   }
+  return sentForThisPage;
 }
 
 function replay() {
-  // One replay at a time in this page, and with Web Locks one across every open page.
-  replaying ??= (async () => {
+  // One replay at a time in this page, and with Web Locks one across every open page. A replay asked for
+  // while one runs, say on an `online` event while the last attempt is failing, runs right after it.
+  if (replaying) {
+    replayAgain = true;
+    return replaying;
+  }
+  replaying = (async () => {
+    let reload = false;
     try {
-      if (navigator.locks) {
-        await navigator.locks.request("fieldapp-offline-replay", replayQueue);
-      } else {
-        await replayQueue();
-      }
+      const sentForThisPage = navigator.locks
+        ? await navigator.locks.request("fieldapp-offline-replay", replayQueue)
+        : await replayQueue();
+      reload = (await ownPostsSent(sentForThisPage)) && !typedSinceQueued;
     } catch (error) {
       console.error("fieldapp: replaying queued posts failed", error);
     } finally {
       replaying = null;
-      await showBanner();
+    }
+    if (reload) {
+      // The banner keeps its count until the new page replaces it, so the form as typed is never shown
+      // under an empty banner as if it were the stored result.
+      location.reload();
+      return;
+    }
+    await showBanner();
+    if (replayAgain) {
+      replayAgain = false;
+      replay();
     }
   })();
   return replaying;
+}
+
+// Another open page may have sent this page's posts, so look at the queue rather than only at this replay.
+async function ownPostsSent(sentForThisPage) {
+  if (sentForThisPage) {
+    return true;
+  }
+  if (queuedHere.size === 0) {
+    return false;
+  }
+  const waiting = new Set((await allPosts()).map((record) => record.key));
+  return [...queuedHere].every((key) => !waiting.has(key));
+}
+
+// --- Offline page ----------------------------------------------------------------------------
+
+async function returnWhenReachable() {
+  try {
+    await fetch(OFFLINE_PATH, { method: "HEAD", cache: "no-store" });
+  } catch (error) {
+    if (!isNetworkError(error)) {
+      throw error;
+    }
+    networkDown = true;
+    await showBanner();
+    return;
+  }
+  if (location.pathname !== OFFLINE_PATH) {
+    location.reload(); // sw.js showed the offline page in place of this address.
+  } else if (history.length > 1) {
+    history.back(); // sw.js redirected a failed post here: back to the page that made it.
+  } else {
+    location.replace("/");
+  }
 }
 
 // --- Banner ----------------------------------------------------------------------------------
@@ -335,21 +402,34 @@ async function dismissRejected() {
 // --- Start -----------------------------------------------------------------------------------
 
 if (banner) {
-  // The cached offline page has no session: it only shows the queue.
-  if (banner.dataset.page !== "offline") {
-    rememberStaff(currentStaff());
-  }
+  // The cached offline page has no session: it only shows the queue and waits for the server.
+  const offlinePage = banner.dataset.page === "offline";
+  const retry = offlinePage ? returnWhenReachable : replay;
   banner.querySelector(".offline-dismiss").addEventListener("click", dismissRejected);
+  document.addEventListener("input", () => {
+    typedSinceQueued = true;
+  });
   window.addEventListener("online", () => {
     networkDown = false;
-    replay();
+    retry();
   });
   window.addEventListener("offline", () => {
     networkDown = true;
     showBanner();
   });
-  setInterval(replay, REPLAY_INTERVAL_MS);
-  replay();
+  setInterval(retry, REPLAY_INTERVAL_MS);
+  if (!offlinePage) {
+    rememberStaff(currentStaff());
+    replay();
+  } else {
+    // sw.js shows this page because a request failed on the way. In place of a page that did not load,
+    // it waits for the next check, so a page that keeps failing is not reloaded in a tight loop.
+    networkDown = true;
+    showBanner();
+    if (location.pathname === OFFLINE_PATH) {
+      returnWhenReachable();
+    }
+  }
 }
 
 if ("serviceWorker" in navigator) {
