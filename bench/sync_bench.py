@@ -17,7 +17,8 @@ with one worker process per core unless --workers says otherwise.
    starting Python.
 2. Ingest. The script enrols `--days` more sites and makes one day of batches for each from the pushed day's
    outbox records. Every UUID in a record and its payload gets the day's number in its first three
-   characters, and so does every CCCD and CMND number, so the days share no record and no person. The
+   characters, and so does every CCCD and CMND number, and every birth date moves on by the day's number
+   of days, so the days share no record, no person and no name with birth date. The
    batches are made, hashed and signed before timing. Then the script times applying all of them twice,
    each time from an empty store. First over HTTPS to the same server, with `--pushers` threads that each
    send whole days as a push does (the status request, then the batches in order). Then directly with
@@ -257,8 +258,18 @@ def records_of_day(records: list[dict], fields: dict[str, tuple[str, ...]], day:
             for name in ID_NUMBER_FIELDS:
                 if payload.get(name):
                     payload[name] = prefix + payload[name][3:]
+            payload["birth_date"] = birth_date_of_day(payload.get("birth_date"), day)
         made.append({**item, "id": prefix + item["id"][3:], "payload": payload})
     return made
+
+
+def birth_date_of_day(birth_date: str | None, day: int) -> str | None:
+    """Return the birth date moved on by `day` days (a year alone counts as 1 January), so no two days' people
+    share a name and birth date, as people of different sites seldom do."""
+    if not birth_date:
+        return birth_date
+    start = dt.date(int(birth_date), 1, 1) if len(birth_date) == 4 else dt.date.fromisoformat(birth_date)
+    return (start + dt.timedelta(days=day)).isoformat()
 
 
 # The pushed day's outbox records and their UUID fields, loaded once in each worker process by load_base().

@@ -147,11 +147,18 @@ def link(connection: Connection, changed: dict[str, dict]) -> None:
                for person_id, payload in changed.items() if not payload.get("removed")}
     if not entries:
         return
+    # A name and birth date matter only where one of the two people lacks an ID number (_resolve), so for
+    # names that only people with one bring, the people with an ID number are not read: a common name with
+    # a common birth date (1 January of a year, where only the year is known) can have thousands.
+    names_without_id = {name for cccd, cmnd, name in entries.values() if name and not (cccd or cmnd)}
+    names_with_id = {name for _cccd, _cmnd, name in entries.values() if name} - names_without_id
     known = {
         "cccd": _links_where(connection, "cccd", {cccd for cccd, _cmnd, _name in entries.values() if cccd}),
         "cmnd": _links_where(connection, "cmnd", {cmnd for _cccd, cmnd, _name in entries.values() if cmnd}),
-        "name_key": _links_where(connection, "name_key", {name for _cccd, _cmnd, name in entries.values() if name}),
+        "name_key": _links_where(connection, "name_key", names_without_id),
     }
+    for name, rows in _links_where(connection, "name_key", names_with_id, without_id_only=True).items():
+        known["name_key"][name].extend(rows)
     decided = _decisions_about(connection, set(entries))
     merged_into = {row["person_id"]: row["other_id"] for row in decided.values() if row["decision"] == "same"}
     known["person_id"] = _links_where(connection, "person_id", set(merged_into.values()))
@@ -247,13 +254,19 @@ def _decisions_about(connection: Connection, person_ids: set[str]) -> dict[froze
     return found
 
 
-def _links_where(connection: Connection, column: str, values: set[str]) -> dict[str, list[dict]]:
-    """Return the person_link rows whose column is one of values, grouped by that value, oldest link first."""
+def _links_where(connection: Connection, column: str, values: set[str],
+                 without_id_only: bool = False) -> dict[str, list[dict]]:
+    """Return the person_link rows whose column is one of values, grouped by that value, oldest link first.
+
+    without_id_only keeps the rows of people with neither CCCD nor CMND.
+    """
     found: dict[str, list[dict]] = defaultdict(list)
     ordered = sorted(values)
     for start in range(0, len(ordered), IN_CHUNK):
         query = (select(person_link).where(person_link.c[column].in_(ordered[start:start + IN_CHUNK]))
                  .order_by(person_link.c.person_id))
+        if without_id_only:
+            query = query.where(person_link.c.cccd.is_(None), person_link.c.cmnd.is_(None))
         for row in connection.execute(query).mappings():
             found[row[column]].append(dict(row))
     # A central person (its own link) comes first, so a new match joins it rather than one of its members.
