@@ -14,7 +14,6 @@ The last line of output is JSON: {"devices": 50, "servers": {"http": {"p50_ms": 
 import argparse
 import random
 import datetime as dt
-import http.client
 import json
 import re
 import shutil
@@ -26,16 +25,18 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+
+from phone import Phone, percentile
+
 SAMPLE = REPO / "tests" / "data" / "ward-3000"
 SAMPLE_DATE = dt.date(2025, 10, 15)
 PIN = "1111"
 START_SECONDS = 30
 REQUEST_TIMEOUT_SECONDS = 30
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _PERSON = re.compile(r'name="person_id" value="([^"]+)"')
 _TIMING = re.compile(r"app;dur=([\d.]+)")
 
@@ -87,57 +88,6 @@ def serve_has_https() -> bool:
     return "--no-https" in help_text
 
 
-class Device:
-    """One phone: its own connection, session cookie and CSRF token."""
-
-    def __init__(self, port: int, context: ssl.SSLContext | None):
-        if context is None:
-            self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT_SECONDS)
-        else:
-            self.connection = http.client.HTTPSConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT_SECONDS,
-                                                          context=context)
-        self.cookies: dict[str, str] = {}
-        self.csrf = ""
-        self.reconnects = 0
-
-    def _send(self, method: str, path: str, body: str | None, headers: dict) -> http.client.HTTPResponse:
-        self.connection.request(method, path, body=body, headers=headers)
-        return self.connection.getresponse()
-
-    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str, float, float | None]:
-        """Send a request; return status, body, round trip in ms and the app's Server-Timing in ms."""
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-        body = None
-        if form is not None:
-            body = urllib.parse.urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        started = time.perf_counter()
-        try:
-            response = self._send(method, path, body, headers)
-        except (http.client.HTTPException, OSError):
-            # The server closed a kept-alive connection; a browser resends on a new one, and so does this.
-            self.connection.close()
-            self.reconnects += 1
-            started = time.perf_counter()
-            response = self._send(method, path, body, headers)
-        text = response.read().decode("utf-8", errors="replace")
-        elapsed = (time.perf_counter() - started) * 1000
-        for header in response.headers.get_all("Set-Cookie") or []:
-            name, _, rest = header.partition("=")
-            self.cookies[name.strip()] = rest.split(";", 1)[0]
-        timing = _TIMING.search(response.headers.get("Server-Timing", ""))
-        return response.status, text, elapsed, float(timing.group(1)) if timing else None
-
-    def sign_in(self, username: str) -> None:
-        _, page, _, _ = self.request("GET", "/login")
-        login, _, _, _ = self.request("POST", "/login", {"username": username, "pin": PIN,
-                                                          "csrf_token": _CSRF.search(page).group(1)})
-        status, page, _, _ = self.request("GET", "/checkin/")
-        if status != 200 or not _CSRF.search(page):
-            raise RuntimeError(f"{username} could not open /checkin/ (sign-in HTTP {login}, page HTTP {status})")
-        self.csrf = _CSRF.search(page).group(1)
-
-
 def run_devices(port: int, context: ssl.SSLContext | None, tokens: list[str], devices: int,
                 pause: tuple[float, float] = (0.0, 0.0)) -> dict:
     """Run the devices against one server; return server times, round trips and errors."""
@@ -147,12 +97,13 @@ def run_devices(port: int, context: ssl.SSLContext | None, tokens: list[str], de
     lock = threading.Lock()
     barrier = threading.Barrier(devices)
 
-    # Phones sign in one after another, as staff arrive; only the check-ins run at once.
-    signed_in: list[Device | None] = []
+    # Phones sign in one after another, as staff arrive; only the check-ins run at once. They sign in at the
+    # laptop's own address, where no pairing is needed.
+    signed_in: list[Phone | None] = []
     for number in range(devices):
-        device = Device(port, context)
+        device = Phone(port, context, REQUEST_TIMEOUT_SECONDS)
         try:
-            device.sign_in(f"reception{number}")
+            device.sign_in(f"reception{number}", PIN, "/checkin/")
             signed_in.append(device)
         except Exception as error:  # counted as errors in the report
             errors.append(f"sign-in {number}: {error}")
@@ -168,21 +119,20 @@ def run_devices(port: int, context: ssl.SSLContext | None, tokens: list[str], de
             try:
                 # The person hands over a slip, then reception checks the face and asks for consent.
                 time.sleep(pacing.uniform(*pause))
-                status, page, elapsed, timing = device.request("POST", "/checkin/scan",
-                                                               {"code": token, "csrf_token": device.csrf})
-                person = _PERSON.search(page)
-                samples = [(elapsed, timing)]
-                if status != 200 or person is None:
-                    raise RuntimeError(f"scan HTTP {status}, no person")
+                scanned = device.request("POST", "/checkin/scan", {"code": token, "csrf_token": device.csrf})
+                person = _PERSON.search(scanned.text)
+                samples = [(scanned.elapsed_ms, _server_ms(scanned))]
+                if scanned.status != 200 or person is None:
+                    raise RuntimeError(f"scan HTTP {scanned.status}, no person")
                 form = {"person_id": person.group(1), "consent": "1", "consent_by": "self", "csrf_token": device.csrf}
-                if 'value="guardian" checked' in page:
+                if 'value="guardian" checked' in scanned.text:
                     # A child: the page preselects the guardian; a parent agrees and a child from 7 assents.
                     form.update(consent_by="guardian", guardian_name="Nguyễn Văn Bố", child_assent="1")
                 time.sleep(pacing.uniform(*pause))
-                status, page, elapsed, timing = device.request("POST", "/checkin/visit", form)
-                samples.append((elapsed, timing))
-                if status != 200 or 'data-outcome="ok"' not in page:
-                    raise RuntimeError(f"visit HTTP {status}")
+                visit = device.request("POST", "/checkin/visit", form)
+                samples.append((visit.elapsed_ms, _server_ms(visit)))
+                if visit.status != 200 or 'data-outcome="ok"' not in visit.text:
+                    raise RuntimeError(f"visit HTTP {visit.status}")
                 with lock:
                     round_trip_ms.extend(sample[0] for sample in samples)
                     server_ms.extend(sample[1] for sample in samples if sample[1] is not None)
@@ -200,10 +150,10 @@ def run_devices(port: int, context: ssl.SSLContext | None, tokens: list[str], de
             "seconds": time.perf_counter() - started}
 
 
-def percentile(values: list[float], share: float) -> float:
-    if not values:
-        return float("nan")
-    return statistics.quantiles(values, n=100, method="inclusive")[int(share * 100) - 1] if len(values) > 1 else values[0]
+def _server_ms(reply) -> float | None:
+    """Return the app's time from the reply's Server-Timing header in ms, or None without one."""
+    timing = _TIMING.search(reply.server_timing)
+    return float(timing.group(1)) if timing else None
 
 
 def bench_server(name: str, template: Path, tokens: list[str], devices: int, https: bool, has_https: bool,

@@ -39,7 +39,6 @@ import datetime as dt
 import json
 import os
 import random
-import re
 import resource
 import shutil
 import ssl
@@ -53,26 +52,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from checkin_load import SAMPLE, SAMPLE_DATE, free_port, percentile, wait_for_port
+REPO = Path(__file__).resolve().parent.parent
+# The devices' shared code (tests/phone.py, tests/day_roles.py) lives with the tests.
+sys.path.insert(0, str(REPO / "tests"))
+
+from checkin_load import SAMPLE, SAMPLE_DATE, free_port, wait_for_port
+from day_roles import DISPLAY_POLL_SECONDS, STATION_POLL_SECONDS
 from display_push_clients import PIN, REQUEST_TIMEOUT_SECONDS, Recorder, Screen, Session, listen, poll, probe, sign_in
 from display_push_server import BACKLOG_VARIABLE, INFLIGHT_FILE
+from phone import pairing_tokens, percentile
 
-REPO = Path(__file__).resolve().parent.parent
 SERVER_SCRIPT = Path(__file__).resolve().parent / "display_push_server.py"
-TEMPLATES = REPO / "fieldapp" / "templates"
 
 
-def poll_seconds(template: str) -> float:
-    """Return the htmx polling interval of a template ("every 1s", "every 1500ms"), so the bench follows the product."""
-    found = re.search(r'hx-trigger="every (\d+(?:\.\d+)?)(ms|s)"', (TEMPLATES / template).read_text(encoding="utf-8"))
-    if found is None:
-        raise SystemExit(f"no htmx polling interval in {template}")
-    value = float(found.group(1))
-    return value / 1000 if found.group(2) == "ms" else value
-
-
-STATION_POLL_SECONDS = poll_seconds("stations/_line.html")
-DISPLAY_POLL_SECONDS = poll_seconds("display/index.html")
 PRODUCT_THREADS = 8   # `fieldapp serve --threads` default
 WARM_UP_SECONDS = 6
 # Devices start within this many seconds, in a seeded random order, as their pages would load.
@@ -148,20 +140,6 @@ def check_in_person(db, round_id: str, site_id: str, person_id: str) -> None:
     if age is not None and age < CHILD_AGE:
         consent = Consent("guardian", "Nguyễn Văn Bố", child_assent=True)
     check_in(db, Desk(round_id, site_id, day), person, consent)
-
-
-def pairing_tokens(data_dir: Path, usernames: list[str]) -> dict[str, str]:
-    """Create one pairing token per device, made by the site admin; return username -> token."""
-    from fieldapp.db import DATABASE_NAME, connect, write
-    from fieldapp.devices import create_pairing_token
-
-    db = connect(data_dir / DATABASE_NAME)
-    admin_id = db.execute("SELECT id FROM staff WHERE username = 'admin'").fetchone()[0]
-    moment = dt.datetime.now(dt.UTC)
-    with write(db):
-        tokens = {name: create_pairing_token(db, f"Máy {name}", admin_id, moment) for name in usernames}
-    db.conn.close()
-    return tokens
 
 
 @dataclass

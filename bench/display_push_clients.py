@@ -13,6 +13,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 
 from display_push_server import HEARTBEAT_SECONDS, RETRY_MS
+from phone import Phone
 
 PIN = "2580"
 PROBE_SECONDS = 1.0
@@ -20,7 +21,6 @@ PROBE_SECONDS = 1.0
 REFRESH_SECONDS = 60
 REQUEST_TIMEOUT_SECONDS = 10
 STREAM_TIMEOUT_SECONDS = HEARTBEAT_SECONDS * 2
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _CALL_KEY = re.compile(r'data-call-key="([^"]+)"')
 _NUMBER = re.compile(r'<span class="number">(\d+)</span>')
 
@@ -133,17 +133,13 @@ class Client:
 
 def sign_in(session: Session, username: str, token: str, check_path: str) -> None:
     """Pair the device with its token, sign in with the PIN and check that the device's page opens."""
-    client = Client(session)
-    client.request("GET", f"/pair/{token}")
-    _, page, _, _ = client.request("GET", "/login")
-    found = _CSRF.search(page)
-    if found is None:
-        raise RuntimeError(f"{username}: no sign-in form after pairing")
-    client.request("POST", "/login", {"username": username, "pin": PIN, "csrf_token": found.group(1)})
-    status, _, _, _ = client.request("GET", check_path, headers={"HX-Request": "true"})
-    client.close()
-    if status != 200 or "fieldapp_device" not in session.cookies:
-        raise RuntimeError(f"{username} could not open {check_path} (HTTP {status})")
+    phone = Phone(session.port, session.context, REQUEST_TIMEOUT_SECONDS)
+    try:
+        phone.pair(token)
+        phone.sign_in(username, PIN, check_path, headers={"HX-Request": "true"})
+    finally:
+        phone.close()
+    session.cookies.update(phone.cookies)
 
 
 @dataclass

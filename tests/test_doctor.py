@@ -503,6 +503,22 @@ def test_list_shows_most_severe_first(db, doctor):
     assert actions(db)[-1] == "doctor_list_viewed"
 
 
+def test_list_counts_correction_after_last_view(db, doctor):
+    visit = arrive(db, "worker")
+    record(db, visit, {"bp_systolic": [150], "bp_diastolic": [95]})
+    before = text_of(doctor.get("/doctor/"))
+    with write(db):
+        for item, value in (("bp_systolic", 185), ("bp_diastolic", 125)):
+            first = observations.current_row(db, visit["id"], item, 1)
+            observations.correct(db, first["id"], value, reason="Đo lại")
+
+    after = text_of(doctor.get("/doctor/"))
+
+    assert "1 bất thường" in before
+    assert "1 cấp cứu" not in before
+    assert "1 cấp cứu" in after
+
+
 def test_list_empty_day_message(doctor):
     page = text_of(doctor.get("/doctor/"))
 
