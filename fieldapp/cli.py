@@ -46,7 +46,9 @@ def serve(app, db, host: str, https_port: int, http_port: int, no_https: bool, d
         click.echo(_("Đăng nhập: tên '%(user)s', mã PIN %(pin)s", user=login.username, pin=login.pin))
 
     from . import voice
+    from .visits import queue_unqueued
 
+    queue_unqueued(db, dt.date.today().isoformat())
     # The display's voice clips render in the background, so a missing espeak-ng or a slow disk never delays the start.
     voice.render_in_background(voice.voice_folder(app.config["DATA_DIR"]), voice.station_labels(db))
 

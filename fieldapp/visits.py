@@ -145,6 +145,22 @@ def queue_visit(db: sqlite_utils.Database, visit: dict, person: dict) -> None:
         log.warning("visit %s checked in but not queued: %s", visit["id"], error)
 
 
+def queue_unqueued(db: sqlite_utils.Database, day: str) -> int:
+    """Put the day's visits that have no queue task in their first line; return how many were found.
+
+    check_in commits the visit before queue_visit opens the queue's own transactions, so a crash or a
+    power cut between the two leaves a checked-in person in no line. `fieldapp serve` runs this at start.
+    """
+    rows = db.execute("""SELECT visit.id, person.birth_date, person.groups FROM visit
+                         JOIN person ON person.id = visit.person_id
+                         WHERE visit.day = ? AND NOT EXISTS (SELECT 1 FROM task WHERE task.visit_id = visit.id)
+                         ORDER BY visit.queue_number""", [day]).fetchall()
+    for visit_id, birth_date, groups in rows:
+        log.info("visit %s had no queue task after a restart; queueing it", visit_id)
+        queue_visit(db, get_visit(db, visit_id), {"birth_date": birth_date, "groups": groups})
+    return len(rows)
+
+
 def first_station(items: list[str]) -> str:
     """Return the label of a plan's first item, where the person goes first."""
     if not items:

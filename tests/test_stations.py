@@ -15,7 +15,7 @@ from fieldapp.db import DATABASE_NAME, connect, write
 from fieldapp.importer import import_files
 from fieldapp.invitations import invite
 from fieldapp.rounds import SiteSpec, create_round, sites
-from fieldapp.visits import Consent, Desk, check_in
+from fieldapp.visits import Consent, Desk, check_in, queue_unqueued, record_visit
 
 TODAY = dt.date.today()
 
@@ -569,3 +569,29 @@ def test_nurse_refused_bring_back(db, desk, nurse):
     assert response.status_code == 403
     assert db.execute("SELECT count(*) FROM task WHERE visit_id = ? AND status = 'no_show'",
                       [visit["id"]]).fetchone()[0] > 0
+
+
+# A visit committed without its queue tasks (a crash between check-in and queueing) is queued at the next start.
+
+
+def tasks_of(db, visit_id: str) -> list[tuple[str, int]]:
+    return db.execute("SELECT status, in_line FROM task WHERE visit_id = ? ORDER BY ordinal, id", [visit_id]).fetchall()
+
+
+def test_unqueued_visit_queued_once(db, desk):
+    person = adults(db, 1)[0]
+    with write(db):
+        visit, created = record_visit(db, desk, person, Consent(), None, None, None)
+
+    before = tasks_of(db, visit["id"])
+    found = queue_unqueued(db, desk.day)
+    after = tasks_of(db, visit["id"])
+    again = queue_unqueued(db, desk.day)
+
+    assert created
+    assert before == []
+    assert found == 1
+    assert len(after) >= 2
+    assert after.count(("waiting", 1)) == 1
+    assert again == 0
+    assert tasks_of(db, visit["id"]) == after
