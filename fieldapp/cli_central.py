@@ -95,7 +95,7 @@ def central_serve(app, engine, host: str, port: int, tls: bool, behind_proxy: bo
     from .central import workers as central_workers
     from .tls import LISTEN_BACKLOG
 
-    # With several workers, the process id tells which one wrote a line.
+    # With several workers, the process id shows which one wrote a line.
     process = " [%(process)d]" if workers > 1 else ""
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s{process} %(levelname)s %(name)s: %(message)s")
     store_url = engine.url.render_as_string(hide_password=True)
@@ -148,7 +148,7 @@ def _serve_tls(app, engine, host: str, port: int, threads: int, workers: int, st
     configure_app_for_https(app)
     server = None
     if workers == 1:
-        # Bound before the message, so a port in use fails before the server says it is running.
+        # Bound before the message, so a port in use fails before the server prints that it is running.
         server = https_server(app, host, port, site_tls, threads)
         server.prepare()
     click.echo(_("Kho dữ liệu trung tâm đang chạy tại https://%(host)s:%(port)s/ (dữ liệu: %(store)s)",

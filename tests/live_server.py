@@ -1,7 +1,7 @@
 """A real site server for browser, crash and load tests: `python -m fieldapp.cli serve` in a child process.
 
 It listens on 127.0.0.1 only, on free ports, and writes its output to a log file that a failing test
-prints. kill() ends it with SIGKILL, as a power cut or a crashed laptop would; start() again brings it
+prints. kill() ends it with SIGKILL, as a power cut or a crashed laptop would. start() then brings it
 back on the same ports and data folder.
 """
 
@@ -26,7 +26,7 @@ def free_port() -> int:
 
 
 class ServerFailed(RuntimeError):
-    """The server exited or did not listen in time; the message holds its log."""
+    """The server exited or did not listen in time. The message contains its log."""
 
 
 class SiteServer:

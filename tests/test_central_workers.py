@@ -29,8 +29,8 @@ from fieldapp.sync import batches
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="gunicorn workers need fork")
 
 WORKERS = 2
-# Connections opened one after another are accepted by whichever worker is free; this many makes it all
-# but certain that both answered (the chance that one worker takes them all is about 2 in a million).
+# Connections opened one after another are accepted by whichever worker is free. With this many, both
+# workers almost surely handle some: if each went to either at random, one would take all 20 about twice in a million.
 REQUESTS = 20
 
 

@@ -27,7 +27,7 @@ LOG_TEXT_MAX = 200
 
 
 def json_response(value: object, status: int = 200) -> Response:
-    # orjson: a batch's answer lists a status for each of its 2,000 records.
+    # orjson, because a batch's response lists a status for each of its records.
     return Response(orjson.dumps(value, option=orjson.OPT_SORT_KEYS), status=status, mimetype="application/json")
 
 

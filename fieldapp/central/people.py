@@ -147,9 +147,9 @@ def link(connection: Connection, changed: dict[str, dict]) -> None:
                for person_id, payload in changed.items() if not payload.get("removed")}
     if not entries:
         return
-    # A name and birth date matter only where one of the two people lacks an ID number (_resolve), so for
-    # names that only people with one bring, the people with an ID number are not read: a common name with
-    # a common birth date (1 January of a year, where only the year is known) can have thousands.
+    # A name and birth date matter only where one of the two people lacks an ID number (_resolve). So for
+    # names that only people with an ID number bring, namesakes with an ID number are not read, because a
+    # common name with 1 January of a year (a birth year alone) can have thousands.
     names_without_id = {name for cccd, cmnd, name in entries.values() if name and not (cccd or cmnd)}
     names_with_id = {name for _cccd, _cmnd, name in entries.values() if name} - names_without_id
     known = {

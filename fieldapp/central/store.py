@@ -346,6 +346,9 @@ def _merge_held(connection: Connection, site_id: str, edits: list[dict], receive
     return person_payloads
 
 
+HELD_COLUMNS = ("site_id", "recorded_at", "payload", "field_times")
+
+
 def _held_rows(connection: Connection, keys: set[tuple[str, str]]) -> dict[tuple[str, str], dict]:
     """Return the held rows of these keys, locked until commit, in key order so two batches lock alike."""
     found = {}
@@ -360,9 +363,6 @@ def _held_rows(connection: Connection, keys: set[tuple[str, str]]) -> dict[tuple
             for row in connection.execute(query).mappings():
                 found[(kind, row["id"])] = {column: row[column] for column in HELD_COLUMNS}
     return found
-
-
-HELD_COLUMNS = ("site_id", "recorded_at", "payload", "field_times")
 
 
 def _update_rows(connection: Connection, rows: dict[tuple[str, str], dict]) -> None:

@@ -35,7 +35,7 @@ def ward_for(year: int) -> Ward:
     state = current_app.extensions.setdefault(EXTENSION, {})
     with central_engine(current_app).connect() as connection:
         # Batches and review decisions change a ward. Both are read from the store, so a report served by
-        # another worker process (central serve --workers) sees a change made in this one.
+        # another worker process (central serve --workers) reflects a change made in this one.
         stamp = connection.execute(select(func.count(), func.max(batch.c.received_at))).one()
         decided = connection.execute(select(func.count(), func.max(review_decision.c.decided_at))).one()
         key = (year, tuple(stamp), tuple(decided))

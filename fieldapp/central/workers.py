@@ -11,7 +11,7 @@ import sys
 # Gunicorn stops a worker that has not reported for this long. A batch of 5,000 long conclusions takes
 # seconds, and a yearly report on a large store longer, so this is generous.
 WORKER_TIMEOUT_SECONDS = 300
-# Seconds a worker may finish its requests after a stop signal, as a site's push waits for its answer.
+# Seconds a worker may finish its requests after a stop signal, because a site's push waits for the response.
 GRACEFUL_SECONDS = 30
 
 
@@ -43,8 +43,8 @@ def serve(app, engine, host: str, port: int, workers: int, threads: int, backlog
         "backlog": backlog, "timeout": WORKER_TIMEOUT_SECONDS, "graceful_timeout": GRACEFUL_SECONDS,
         "post_fork": post_fork, "accesslog": None, "errorlog": "-", "loglevel": "info",
         "proc_name": "fieldapp-central",
-        # Gunicorn 24 and later open a control socket in the home folder; the store has no use for it,
-        # and two stores on one machine would share it.
+        # Gunicorn 27 opens a control socket in the home folder. The store does not use it, and two
+        # stores on one machine would share it.
         "control_socket_disable": True,
     }
     if certificate:

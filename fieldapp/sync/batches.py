@@ -47,10 +47,10 @@ def content_hash(records: list[dict]) -> str:
 
 
 def hash_matches(records: list[dict], expected: object) -> bool:
-    """True when expected is the content hash of records.
+    """Return True when expected is the content hash of records.
 
-    orjson writes the same bytes as canonical() for the records sites send, four times faster; for the
-    values where the two differ (some floats, integers beyond 64 bits) canonical() decides.
+    orjson writes the same bytes as canonical() for the records sites send, and faster. Where the two
+    differ (some floats, integers beyond 64 bits), canonical() decides.
     """
     try:
         if hashlib.sha256(orjson.dumps(records, option=orjson.OPT_SORT_KEYS)).hexdigest() == expected:
