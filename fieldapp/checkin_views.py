@@ -5,7 +5,7 @@ import time
 
 from flask import Blueprint, abort, current_app, g, redirect, request, session, url_for
 
-from . import auth
+from . import auth, idempotency
 from .checkin import Outcome, active_invitation, get_person, look_up, person_outcome, site_name
 from .db import get_db, write
 from .errors import FieldappError, hint, render as render_message
@@ -130,6 +130,7 @@ def choose_desk():
 
 
 @bp.post("/scan")
+@idempotency.read_only
 @auth.require_role("reception", "coordinator")
 def scan():
     db = get_db()
@@ -140,6 +141,7 @@ def scan():
 
 
 @bp.post("/search")
+@idempotency.read_only
 @auth.require_role("reception", "coordinator")
 def search():
     db = get_db()

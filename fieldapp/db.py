@@ -47,13 +47,22 @@ def connect(path: Path) -> sqlite_utils.Database:
 
 @contextlib.contextmanager
 def write(db: sqlite_utils.Database):
-    """Run a block in one transaction begun with BEGIN IMMEDIATE, so concurrent writers queue."""
+    """Run a block in one transaction begun with BEGIN IMMEDIATE, so concurrent writers queue.
+
+    A callable set as `db.before_first_write` runs inside the first such transaction of the connection
+    (it is set again if that transaction rolls back): a request's idempotency key commits with its writes.
+    """
     connection = db.conn
     connection.execute("BEGIN IMMEDIATE")
+    hook = db.__dict__.pop("before_first_write", None)
     try:
+        if hook is not None:
+            hook(db)
         yield db
     except BaseException:
         connection.execute("ROLLBACK")
+        if hook is not None:
+            db.before_first_write = hook
         raise
     connection.execute("COMMIT")
 

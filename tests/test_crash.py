@@ -31,7 +31,7 @@ WAIT_SECONDS = 40
 RETRY_SECONDS = 0.3
 GIVE_UP_SECONDS = 10
 # Requests that fail later than this after the restart are failures of the restarted server, unless
-# they are 409s: a post cut by the kill left its idempotency key claimed, and its retries get 409.
+# they are 409s: a device sent a post again while its first attempt was still running.
 RECOVERY_SECONDS = 10
 OPEN = ("waiting", "called", "in_service")
 

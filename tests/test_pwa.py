@@ -22,7 +22,7 @@ import fieldapp.app
 from conftest import PERSONAS, csrf_token, sign_in
 from live_server import SiteServer
 from fieldapp import create_app
-from fieldapp.db import DATABASE_NAME, connect, write
+from fieldapp.db import DATABASE_NAME, connect, get_db, write
 
 STATIC = Path(fieldapp.app.__file__).parent / "static"
 KEY = "0b5f7a52-3c1e-4d8e-9f2a-6b7c8d9e0f1a"
@@ -133,19 +133,43 @@ def test_layout_links_pwa(officer):
 # --- Idempotency keys ----------------------------------------------------------------------------
 
 
+class Runs(list):
+    """A list of a test view's runs, with the events a held run waits on."""
+
+
 @pytest.fixture
 def calls(app):
-    """Register a test-only POST /counted that counts its runs; ?status=N makes it return status N, ?wait=S sleeps."""
-    runs = []
+    """Register test-only POST views that count their runs.
+
+    /counted: ?status=N makes it return status N, ?wait=S sleeps, ?hold=1 waits for calls.release.
+    /counted/write: stores its run in the database inside write(), with what it saw of its own key there;
+    ?fail=1 raises after the write.
+    """
+    runs = Runs()
+    runs.entered, runs.release = threading.Event(), threading.Event()
 
     @app.post("/counted")
     def counted():
         runs.append(request.form.get("value"))
+        if request.args.get("hold"):
+            runs.entered.set()
+            runs.release.wait(timeout=30)
         time.sleep(float(request.args.get("wait", 0)))
         status = int(request.args.get("status", 303))
         if status == 303:
             return redirect("/roster/", 303)
         return "ran", status
+
+    @app.post("/counted/write")
+    def counted_write():
+        db = get_db()
+        with write(db):
+            db.execute("CREATE TABLE IF NOT EXISTS counted (value TEXT)")
+            db.execute("INSERT INTO counted VALUES (?)", [request.form.get("value")])
+            runs.append(db.execute("SELECT count(*) FROM idempotency WHERE key = ?", [KEY]).fetchone()[0])
+            if request.args.get("fail"):
+                raise RuntimeError("failed after its write")
+        return "stored", 200
 
     return runs
 
@@ -262,40 +286,85 @@ def test_malformed_key_rejected(app, calls):
     assert calls == []
 
 
-def claim_row(db, key: str, created_at: str) -> None:
+def stored_key(db, key: str, created_at: str, status: int = 303) -> None:
     officer_id = db.execute("SELECT id FROM staff WHERE username = 'officer'").fetchone()[0]
     with write(db):
         db.execute(
             "INSERT INTO idempotency (key, staff_id, method, path, status, location, created_at)"
-            " VALUES (?, ?, 'POST', '/counted', 0, NULL, ?)",
-            [key, officer_id, created_at],
+            " VALUES (?, ?, 'POST', '/counted', ?, '/roster/', ?)",
+            [key, officer_id, status, created_at],
         )
 
 
-def test_key_in_progress_conflicts(app, calls, db):
-    client = signed_in(app)
-    claim_row(db, KEY, dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+def test_key_running_conflicts(app, calls):
+    first, second = signed_in(app), signed_in(app)
+    held = threading.Thread(target=post, args=(first, KEY, "/counted?hold=1"))
+    held.start()
+    assert calls.entered.wait(timeout=30)
 
-    response = post(client, KEY)
+    response = post(second, KEY)
+    calls.release.set()
+    held.join(timeout=30)
+    replayed = post(second, KEY)
 
     assert response.status_code == 409
     assert response.headers["Retry-After"] == "2"
-    assert calls == []
+    assert calls == ["x"]
+    assert replayed.status_code == 303
 
 
-def test_stale_claim_released(app, calls, db):
+def test_key_commits_with_views_write(app, calls, db):
     client = signed_in(app)
-    claim_row(db, KEY, (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)).isoformat(timespec="seconds"))
 
-    response = post(client, KEY)
+    first = post(client, KEY, "/counted/write")
+    second = post(client, KEY, "/counted/write")
 
+    # The view saw its key inside its own transaction: both commit together, or neither does.
+    assert calls == [1]
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert second.headers["Idempotent-Replayed"] == "true"
+    assert db.execute("SELECT status, location FROM idempotency WHERE key = ?", [KEY]).fetchall() == [(200, None)]
+
+
+def test_failed_write_keeps_neither(app, calls, db):
+    client = signed_in(app)
+
+    with pytest.raises(RuntimeError):
+        post(client, KEY, "/counted/write?fail=1")
+    retried = post(client, KEY, "/counted/write")
+
+    assert calls == [1, 1]
+    assert retried.status_code == 200
+    assert db.execute("SELECT count(*) FROM counted").fetchone()[0] == 1
+
+
+def test_read_only_posts_store_no_key(app, db):
+    client = app.test_client()
+    sign_in(client, "reception")
+    form = {"q": "Nguyễn", "csrf_token": csrf_token(client, "/checkin/")}
+
+    answers = [client.post("/checkin/search", data=form, headers={"Idempotency-Key": KEY}) for _ in range(2)]
+
+    assert [answer.status_code for answer in answers] == [200, 200]
+    assert "Idempotent-Replayed" not in answers[1].headers
+    assert db.execute("SELECT count(*) FROM idempotency").fetchone()[0] == 0
+
+
+def test_claim_of_earlier_version_deleted_at_start(app, calls, db, data_dir):
+    # Earlier versions stored a claim before the view ran; a crash left it, and repeats got 409 for 10 minutes.
+    stored_key(db, KEY, dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), status=0)
+
+    create_app({"DATA_DIR": str(data_dir), "TESTING": True})
+    response = post(signed_in(app), KEY)
+
+    assert db.execute("SELECT count(*) FROM idempotency WHERE status = 0").fetchone()[0] == 0
     assert response.status_code == 303
     assert calls == ["x"]
 
 
 def test_old_keys_purged_at_start(app, db, data_dir):
-    claim_row(db, KEY, (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=8)).isoformat(timespec="seconds"))
-    claim_row(db, OTHER_KEY, (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=6)).isoformat(timespec="seconds"))
+    stored_key(db, KEY, (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=8)).isoformat(timespec="seconds"))
+    stored_key(db, OTHER_KEY, (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=6)).isoformat(timespec="seconds"))
 
     create_app({"DATA_DIR": str(data_dir), "TESTING": True})
 
