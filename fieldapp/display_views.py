@@ -9,10 +9,12 @@ voice clip from /display/voice/<task_id>.wav, which never contains a name (field
 
 import datetime as dt
 import logging
+import time
 import unicodedata
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, make_response, redirect, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from . import auth, voice
@@ -28,6 +30,10 @@ log = logging.getLogger(__name__)
 
 WAITING_SHOWN = 5   # next numbers shown per station
 RECENT_SHOWN = 7    # recent calls shown in one row at the bottom
+# Every TV of a site polls the same board each second. Sharing one render for half a second keeps
+# eight TVs from rendering eight times a second, and delays a call on screen by half a second at most.
+SHARED_BOARD_SECONDS = 0.5
+SHARED_BOARDS = "fieldapp_shared_boards"
 
 
 def mask_name(full_name: str) -> str:
@@ -138,15 +144,35 @@ def board_context(db, site_id: str, day: str, full: bool, clips: bool = False) -
     return {"desks": rows, "lines": lines, "recent": recent}
 
 
-def _board(template: str, fragment: str | None = None):
+def _board(template: str, fragment: str | None = None, shared: bool = False):
+    """Render the board page or fragment; with shared, reuse a render younger than SHARED_BOARD_SECONDS."""
     db = get_db()
     site, choices = _display_site(db)
     context = {"site": site, "choices": choices, "desks": [], "lines": [], "recent": []}
+    clips = voice.clips_ready(voice_folder())
+    key = None
+    if site is not None and shared:
+        key = (template, site["id"], today(), bool(site["display_full_names"]), clips, str(get_locale()))
+        cached = _shared_boards().get(key)
+        if cached is not None and time.monotonic() - cached[0] < SHARED_BOARD_SECONDS:
+            response = make_response(cached[1])
+            response.headers["Vary"] = "HX-Request"
+            return _no_store(response)
+
     if site is not None:
-        clips = voice.clips_ready(voice_folder())
         context.update(board_context(db, site["id"], today(), bool(site["display_full_names"]), clips))
         context["board_url"] = url_for("display.board", site=site["id"])
     response = render(template, fragment, **context)
+    if key is not None:
+        _shared_boards()[key] = (time.monotonic(), response.get_data())
+    return _no_store(response)
+
+
+def _shared_boards() -> dict:
+    return current_app.extensions.setdefault(SHARED_BOARDS, {})
+
+
+def _no_store(response):
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -160,7 +186,8 @@ def index():
 @bp.get("/board")
 @auth.require_role("coordinator")
 def board():
-    return _board("display/_board.html")
+    # Only the TVs' htmx polls share a render: a page opened by hand always shows the queue as it is.
+    return _board("display/_board.html", shared=request.headers.get("HX-Request") == "true")
 
 
 @bp.get("/voice/<task_id>.wav")

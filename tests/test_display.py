@@ -10,6 +10,7 @@ import pytest
 from conftest import csrf_token, sign_in
 from test_voice import fake_clips, seconds_of
 
+from fieldapp import display_views
 from fieldapp.db import new_id, write
 from fieldapp.display_views import announcement, mask_name
 from fieldapp.queueing import call_next, create_default_stations, enqueue_visit
@@ -251,6 +252,26 @@ def test_recall_changes_call_key(screen, db, site):
 
     assert f'data-call-key="{task["id"]}:1:' in before
     assert f'data-call-key="{task["id"]}:2:' in after
+
+
+def test_polls_share_render_briefly(screen, db, site, monkeypatch):
+    visit = add_visit(db, site, NAME)
+    desk_id, _ = measure_desk(db)
+    poll = {"HX-Request": "true"}
+    monkeypatch.setattr(display_views, "SHARED_BOARD_SECONDS", 3600)
+    before = screen.get(f"/display/board?site={site}", headers=poll).get_data(as_text=True)
+    call_next(db, desk_id)
+
+    shared = screen.get(f"/display/board?site={site}", headers=poll).get_data(as_text=True)
+    opened = screen.get(f"/display/board?site={site}").get_data(as_text=True)
+    monkeypatch.setattr(display_views, "SHARED_BOARD_SECONDS", 0)
+    expired = screen.get(f"/display/board?site={site}", headers=poll).get_data(as_text=True)
+
+    number = f'<p class="number">{visit["queue_number"]}</p>'
+    assert number not in before
+    assert shared == before
+    assert number in opened
+    assert number in expired
 
 
 def test_display_page_polls_board(screen, site):

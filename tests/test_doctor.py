@@ -11,7 +11,7 @@ import pytest
 from conftest import PERSONAS, SAMPLE, SAMPLE_DATE, csrf_token
 from werkzeug.datastructures import MultiDict
 
-from fieldapp import conclusions, create_app, icd10, observations, queueing, suggestions
+from fieldapp import conclusions, create_app, doctor_views, icd10, observations, queueing, suggestions
 from fieldapp.auth import add_staff
 from fieldapp.checkin import get_person
 from fieldapp.db import DATABASE_NAME, connect, write
@@ -517,6 +517,24 @@ def test_list_counts_correction_after_last_view(db, doctor):
     assert "1 bất thường" in before
     assert "1 cấp cứu" not in before
     assert "1 cấp cứu" in after
+
+
+def test_list_shows_last_concluded_first(db, doctor, monkeypatch):
+    monkeypatch.setattr(doctor_views, "DONE_SHOWN", 2)
+    finished = []
+    for minute in range(3):
+        visit = arrive(db, "worker")
+        queueing.done(db, bring_to_doctor(db, visit), at=dt.datetime(2026, 1, 1, 8, minute, tzinfo=dt.UTC))
+        finished.append(visit["id"])
+
+    page = text_of(doctor.get("/doctor/"))
+    every = text_of(doctor.get("/doctor/?done=all"))
+
+    assert re.findall(r'href="/doctor/visit/([^"]+)"', page) == [finished[2], finished[1]]
+    assert "Đã kết luận xong (3)" in page
+    assert 'href="/doctor/?done=all">Xem cả 3 người</a>' in page
+    assert re.findall(r'href="/doctor/visit/([^"]+)"', every) == finished[::-1]
+    assert "Xem cả" not in every
 
 
 def test_list_empty_day_message(doctor):
