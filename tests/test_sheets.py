@@ -15,6 +15,7 @@ import pypdfium2 as pdfium
 import pytest
 from click.testing import CliRunner
 from conftest import PERSONAS, csrf_token, sign_in
+from fontTools.ttLib import TTFont
 
 from fieldapp import conclusions, create_app, observations, queueing
 from fieldapp.auth import add_staff
@@ -26,6 +27,8 @@ from fieldapp.importer import import_files
 from fieldapp.observations import Author
 from fieldapp.rounds import SiteSpec, create_round, find_site
 from fieldapp.sheets import SheetNotReady, referral_note, result_sheet
+from fieldapp.sheets.document import SheetDocument
+from fieldapp.slips.fonts import FONT_FILES, SHEET_CHARACTERS, SHEET_FONT_FILES
 from fieldapp.visits import Consent, Desk, check_in
 
 DAY = dt.date(2026, 12, 12)
@@ -511,3 +514,35 @@ def test_command_without_concluded_visits_fails(app, data_dir, tmp_path):
     assert result.exit_code == 1
     assert "Ngày 2026-12-13 không có lượt khám nào đã có kết luận của bác sĩ." in result.output
     assert not (tmp_path / "x.pdf").exists()
+
+
+# Fonts.
+
+
+def test_subset_fonts_match_full_fonts():
+    for style, path in SHEET_FONT_FILES.items():
+        with TTFont(FONT_FILES[style]) as full, TTFont(path) as cut:
+            full_cmap, cut_cmap = full.getBestCmap(), cut.getBestCmap()
+            wanted = SHEET_CHARACTERS & set(full_cmap)
+            widths = [(cut["hmtx"][cut_cmap[code]], full["hmtx"][full_cmap[code]]) for code in wanted]
+
+        assert wanted == set(cut_cmap)
+        assert all(cut_width == full_width for cut_width, full_width in widths)
+        # Every precomposed Vietnamese letter: Ạ to ỹ, Ơ, Ư and Đ with their small letters.
+        assert set(range(0x1EA0, 0x1EFA)) | {0x01A0, 0x01A1, 0x01AF, 0x01B0, 0x0110, 0x0111} <= set(cut_cmap)
+
+
+@pytest.mark.parametrize(("text", "full_fonts"), [
+    ("Nguyễn Thị Ánh Tuyết — huyết áp 120/80 mmHg ≥ 3 lần · 37,5 ℃ ✓", False),
+    ("Chẩn đoán: Ωмега Жж, theo dõi", True),
+])
+def test_sheet_adds_full_fonts_when_needed(text, full_fonts):
+    document = SheetDocument("A4", "Phiếu kết quả")
+    document.start_sheet("Phiếu", "")
+    document.paragraph(text)
+
+    data = document.finish()
+    document.close()
+
+    assert document.full_fonts is full_fonts
+    assert text in pdf_text(data)

@@ -14,9 +14,11 @@ from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, TableBordersLayout, XPos, YPos
 from fpdf.fonts import FontFace
 
-from fieldapp.slips.fonts import FONT_FILES, fit_size
+from fieldapp.slips.fonts import FONT_FILES, SHEET_FONT_FILES, fit_size, sheet_coverage
 
 FAMILY = "DejaVuSans"
+# The whole DejaVu Sans, added to a document only when its text has a character the cut-down fonts lack.
+FULL_FAMILY = "DejaVuSansFull"
 GRAY_FILL = 225          # 0 black, 255 white: red-flag rows print light gray, visible without colour
 HEADING_FILL = 240
 RULE_GRAY = 140
@@ -60,6 +62,12 @@ class _Pages(FPDF):
     def header(self) -> None:
         self.owner.draw_running_head()
 
+    def normalize_text(self, text: str) -> str:
+        # fpdf2 passes every string it draws or measures through here, before it picks fonts for it.
+        if not self.owner.full_fonts and not sheet_coverage().issuperset(map(ord, text)):
+            self.owner.add_full_fonts()
+        return super().normalize_text(text)
+
 
 class SheetDocument:
     """A PDF of one paper size with the bundled DejaVu fonts, per-sheet page numbers and drawing helpers."""
@@ -70,6 +78,7 @@ class SheetDocument:
         self.paper = SIZES[size]
         self.sheets: list[tuple[int, str]] = []     # (first page, footer text) per sheet
         self.running_head = ""
+        self.full_fonts = False
         pdf = self.pdf = _Pages(self, self.paper)
         margin = self.paper.margin
         pdf.set_margins(margin, margin, margin)
@@ -80,8 +89,15 @@ class SheetDocument:
         pdf.set_creator("fieldapp")
         for style, font_style in (("regular", ""), ("bold", "B")):
             # add_font embeds the subset of glyphs used as a Unicode TrueType (CIDFontType2) font.
-            pdf.add_font(FAMILY, font_style, FONT_FILES[style])
+            pdf.add_font(FAMILY, font_style, SHEET_FONT_FILES[style])
         pdf.set_draw_color(RULE_GRAY)
+
+    def add_full_fonts(self) -> None:
+        """Add the whole DejaVu Sans as the fallback for characters the cut-down sheet fonts lack."""
+        self.full_fonts = True
+        for style, font_style in (("regular", ""), ("bold", "B")):
+            self.pdf.add_font(FULL_FAMILY, font_style, FONT_FILES[style])
+        self.pdf.set_fallback_fonts([FULL_FAMILY])
 
     # Fonts and sizes.
 

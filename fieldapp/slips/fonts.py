@@ -18,6 +18,19 @@ FONT_FILES = {
     "bold": FONT_DIR / "DejaVuSans-Bold-2.37.ttf",
     "mono": FONT_DIR / "DejaVuSansMono-Bold-2.37.ttf",
 }
+# The result sheets use DejaVu Sans cut down to these characters (tools/subset_fonts.py writes the files):
+# Latin with every Vietnamese letter, combining marks, punctuation, units and a few symbols.
+SHEET_RANGES = (
+    (0x0020, 0x007E), (0x00A0, 0x024F), (0x0300, 0x036F), (0x1E00, 0x1EFF), (0x2000, 0x206F),
+    (0x2070, 0x209F), (0x20A0, 0x20CF), (0x2100, 0x214F), (0x2190, 0x2199), (0x2211, 0x2212),
+    (0x2215, 0x2215), (0x221A, 0x221A), (0x221E, 0x221E), (0x2248, 0x2248), (0x2260, 0x2265),
+    (0x25A0, 0x25A1), (0x25CB, 0x25CF), (0x2610, 0x2612), (0x2713, 0x2718),
+)
+SHEET_CHARACTERS = frozenset(code for first, last in SHEET_RANGES for code in range(first, last + 1))
+SHEET_FONT_FILES = {
+    "regular": FONT_DIR / "DejaVuSans-vi-2.37.ttf",
+    "bold": FONT_DIR / "DejaVuSans-Bold-vi-2.37.ttf",
+}
 MM_PER_PT = 25.4 / 72
 
 
@@ -78,3 +91,15 @@ def wrap(text: str, style: str, size_pt: float, max_width: float) -> list[str]:
     if current:
         lines.append(current)
     return lines
+
+
+@cache
+def sheet_coverage() -> frozenset[int]:
+    """Return the code points that both cut-down sheet fonts can print."""
+    covered = None
+    for path in SHEET_FONT_FILES.values():
+        font = TTFont(path, lazy=True)
+        codes = frozenset(font.getBestCmap())
+        font.close()
+        covered = codes if covered is None else covered & codes
+    return covered
