@@ -2,6 +2,7 @@
 
 import datetime as dt
 import logging
+import sys
 from pathlib import Path
 
 import click
@@ -14,6 +15,9 @@ from .config import DEFAULT_DATA_DIR
 from .db import write
 
 log = logging.getLogger(__name__)
+
+# Seconds a thread runs before Python hands the GIL to a waiting one, while the site is served.
+SWITCH_INTERVAL_S = 0.001
 
 
 @click.group()
@@ -40,6 +44,10 @@ def serve(app, db, host: str, https_port: int, http_port: int, no_https: bool, d
     from .network import local_addresses
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # A request thread that comes back from SQLite waits for the GIL until the running thread's switch
+    # interval ends (5 ms by default). Requests make dozens of such calls, so a PDF being built in one thread
+    # added tens of milliseconds to every other request; 1 ms keeps that wait short.
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     if demo:
         login = demo_ward.ensure_demo(db, Path(app.config["DATA_DIR"]))
         click.echo(_("Dữ liệu mẫu: %(people)s người trong danh sách.", people=login.people))
@@ -52,7 +60,15 @@ def serve(app, db, host: str, https_port: int, http_port: int, no_https: bool, d
     # The display's voice clips render in the background, so a missing espeak-ng or a slow disk never delays the start.
     voice.render_in_background(voice.voice_folder(app.config["DATA_DIR"]), voice.station_labels(db))
 
-    addresses = ["127.0.0.1"] if host in ("127.0.0.1", "localhost") else local_addresses()
+    if host in ("127.0.0.1", "localhost"):
+        addresses = ["127.0.0.1"]
+    elif host in ("0.0.0.0", "::"):
+        addresses = local_addresses()
+    else:
+        # One address chosen with --host: the join page and its QR codes must point there.
+        addresses = [host]
+    # The devices pages build the pairing QR and the join sheet link from where the site listens.
+    app.config["SERVE_HOST"] = host
     if no_https:
         for address in addresses:
             click.echo(_("Mở trên máy này hoặc điện thoại cùng mạng Wi-Fi: http://%(address)s:%(port)s/", address=address, port=http_port))
@@ -66,7 +82,6 @@ def serve(app, db, host: str, https_port: int, http_port: int, no_https: bool, d
 def _serve_https(app, host: str, addresses: list[str], https_port: int, http_port: int, threads: int) -> None:
     """Serve the site with cheroot over HTTPS and the join app with waitress over HTTP, until interrupted."""
     import socket
-    import sys
     import threading
 
     import waitress
@@ -82,6 +97,7 @@ def _serve_https(app, host: str, addresses: list[str], https_port: int, http_por
         click.echo(_("Không dùng được chứng chỉ HTTPS: %(error)s", error=error), err=True)
         sys.exit(1)
     configure_app_for_https(app)
+    app.config["JOIN_HTTP_PORT"] = http_port
     join_app = create_join_app(JoinSite(addresses, hostname, http_port, https_port, site_tls))
     join_server = waitress.create_server(join_app, host=host, port=http_port, threads=2, ident="fieldapp-join")
     site_server = https_server(app, host, https_port, site_tls, threads)

@@ -5,7 +5,7 @@ import re
 
 import qrcode
 import qrcode.image.svg
-from flask import Blueprint, abort, g, redirect, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, request, url_for
 from markupsafe import Markup
 
 from . import auth, devices
@@ -17,6 +17,12 @@ from .web import render
 bp = Blueprint("devices", __name__, url_prefix="/admin")
 # Fits a 360 px phone screen with the page's padding; the QR's own quiet zone is inside the image.
 QR_SIZE_PX = 260
+# `fieldapp serve` records where it listens in these two settings, and tests set them the same way. SERVE_HOST is
+# the --host address. JOIN_HTTP_PORT is set only when the plain-HTTP join app runs beside the HTTPS site.
+SERVE_HOST = "SERVE_HOST"
+JOIN_HTTP_PORT = "JOIN_HTTP_PORT"
+# --host values that listen on every network interface.
+ALL_INTERFACES = {"", "0.0.0.0", "::"}
 
 
 # Staff accounts.
@@ -97,22 +103,61 @@ def reset_pin(staff_id: str):
 # Devices.
 
 
-def pairing_url(token: str) -> str:
-    """Return the address a phone opens to pair, reachable over the site's Wi-Fi.
+def _is_loopback_host(host: str) -> bool:
+    return host.strip("[]").lower() == "localhost" or auth.is_loopback(host.strip("[]"))
 
-    On the laptop the admin's browser usually shows 127.0.0.1 or localhost, which a phone cannot reach,
-    so a loopback host is replaced by the laptop's first private address and the port is kept.
-    """
-    path = url_for("auth.pair", token=token)
-    host, port = request.host, ""
+
+def _url_host(address: str) -> str:
+    """Return an address as a URL writes it: IPv6 in brackets."""
+    try:
+        return f"[{address}]" if ipaddress.ip_address(address).version == 6 else address
+    except ValueError:
+        return address
+
+
+def _request_host_and_port() -> tuple[str, str]:
+    """Split the request's Host header into the host and the port with its colon ("" when absent)."""
     match = re.fullmatch(r"(\[[^\]]+\]|[^:]+)(:\d+)?", request.host)
-    if match:
-        host, port = match.group(1), match.group(2) or ""
-    bare = host.strip("[]")
-    if bare == "localhost" or auth.is_loopback(bare):
-        address = local_addresses()[0]
-        host = f"[{address}]" if ipaddress.ip_address(address).version == 6 else address
-    return f"{request.scheme}://{host}{port}{path}"
+    if match is None:
+        return request.host, ""
+    return match.group(1), match.group(2) or ""
+
+
+def loopback_only(host: str) -> bool:
+    """True when the site listens on a loopback address only and the browser reached it there: no phone can."""
+    return _is_loopback_host(current_app.config.get(SERVE_HOST) or "") and _is_loopback_host(host)
+
+
+def phone_host(host: str) -> str:
+    """Return the host a phone on the site's Wi-Fi uses in place of the request's host.
+
+    When the site listens on one address, that address is the only one that works. When it listens on
+    every interface, a loopback host, which the admin's browser on the laptop usually shows, is replaced
+    by the laptop's first private address. When it listens on loopback only, no address reaches it from
+    a phone, so the host is kept: the link still works on the laptop, and the pages show a warning.
+    """
+    bound = current_app.config.get(SERVE_HOST) or ""
+    if bound not in ALL_INTERFACES and not _is_loopback_host(bound):
+        return _url_host(bound)
+    if _is_loopback_host(host) and not _is_loopback_host(bound):
+        return _url_host(local_addresses()[0])
+    return host
+
+
+def pairing_url(token: str) -> str:
+    """Return the address a phone opens to pair, with the host phone_host() picks and the request's port."""
+    host, port = _request_host_and_port()
+    return f"{request.scheme}://{phone_host(host)}{port}{url_for('auth.pair', token=token)}"
+
+
+@bp.context_processor
+def _phone_access() -> dict:
+    # Every devices page shows where to print the join sheet, and warns when phones cannot reach the site.
+    host, _port = _request_host_and_port()
+    join_port = current_app.config.get(JOIN_HTTP_PORT)
+    join_sheet_url = f"http://{phone_host(host)}:{join_port}/join-sheet" if join_port else None
+    return {"loopback_only": loopback_only(host), "serve_host": current_app.config.get(SERVE_HOST),
+            "join_sheet_url": join_sheet_url}
 
 
 def qr_svg(text: str) -> Markup:

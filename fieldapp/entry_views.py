@@ -147,7 +147,8 @@ def _desk_task(db, visit_id: str, station: str) -> dict | None:
                               AND task.status IN ('called', 'in_service')""", [visit_id, station])
 
 
-def _page(db, context: dict, status: int = 200, checked: dict | None = None, edit: Row | None = None):
+def _page(db, context: dict, status: int = 200, checked: dict | None = None, edit: Row | None = None,
+          problem: FieldappError | None = None):
     saved = _saved(db, context["visit"])
     emergency = db.execute("SELECT 1 FROM task WHERE visit_id = ? AND priority = 'emergency'",
                            [context["visit"]["id"]]).fetchone() is not None
@@ -164,7 +165,7 @@ def _page(db, context: dict, status: int = 200, checked: dict | None = None, edi
                            reason_labels=REASON_LABELS, value_text=value_text, fix_value=fix_value, shown=shown,
                            unit_label=unit_label, catalogue=clinical.catalogue(),
                            station_labels=STATION_LABELS, live=_live_boxes(context, saved),
-                           station_derived=station_derived, needs_save=needs_save), status
+                           station_derived=station_derived, needs_save=needs_save, problem=problem), status
 
 
 def _live_boxes(context: dict, saved: dict) -> dict:
@@ -229,12 +230,11 @@ def save(visit_id: str, station_code: str):
         submitted = apply_fix(submitted, fix, {name for row in rows for name in (*row.field_names, row.key)})
 
     checked = {row.key: check_row(row, submitted, context["subject"]) for row in rows}
-    reason = _reason()
-    stored = _store(db, context["visit"], list(checked.values()), edit is not None, reason, submitted)
-    if stored:
-        _audit(db, "observations_corrected" if edit else "observations_recorded", visit_id,
-               {"station": station_code, "observations": stored})
-        _alert_if_red(db, context["visit"])
+    try:
+        stored = _store_and_alert(db, context["visit"], station_code, list(checked.values()), edit is not None,
+                                  _reason(), submitted)
+    except EmergencyNotRaised as problem:
+        return _page(db, context, problem.status, checked=checked, edit=edit, problem=problem)
 
     pending = [result for result in checked.values() if any(p.level != "note" for p in result.problems)]
     if pending:
@@ -270,30 +270,57 @@ def _flash_saved(stored: list[str], corrected: bool, notes: list) -> None:
 
 # Storing.
 
+class EmergencyNotRaised(FieldappError):
+    """Values with a red flag that were not stored because the visit could not be made an emergency."""
+
+    status = 500
+
+
+def _store_and_alert(db, visit: dict, station: str, checked: list[RowResult], editing: bool, reason: str,
+                     submitted: dict) -> list[str]:
+    """Store the rows that passed, audit them and raise a red flag to the queue, all in one transaction.
+
+    A crash or a queue error stores either the values with their emergency or neither, so a red-flag value
+    is never stored while the person waits in line as a normal visit. Returns the stored observation ids.
+    Raises EmergencyNotRaised, with nothing stored, when the queue rejects the emergency.
+    """
+    try:
+        with write(db):
+            stored = _store(db, visit, checked, editing, reason, submitted)
+            if stored:
+                auth.audit(db, "observations_corrected" if editing else "observations_recorded", subject=visit["id"],
+                           detail={"station": station, "observations": stored})
+                _alert_if_red(db, visit)
+    except queueing.QueueError as error:
+        log.error("entry at visit %s, station %s not stored: raising the visit to emergency failed: %s",
+                  visit["id"], station, error)
+        raise EmergencyNotRaised("entry_emergency_failed", value=visit["queue_number"]) from error
+    return stored
+
+
 def _store(db, visit: dict, checked: list[RowResult], editing: bool, reason: str, submitted: dict) -> list[str]:
-    """Store the rows that passed, in one transaction; add a problem to each row that cannot be stored.
+    """Store the rows that passed, and add a problem to each row that cannot be stored. Call it inside write(db).
 
     A value that already has a current version changes only in an edit: a correction, with a reason,
     of the version the page showed. The same value sent again stores nothing.
     """
     author = observations.Author(g.staff["id"], g.device_id)
     stored = []
-    with write(db):
-        current = {(row["item"], row["reading"]): row for row in observations.current(db, visit["id"])}
-        for result in checked:
-            if not result.storable:
-                continue
-            changes = _changes(result, current, editing, reason, submitted)
-            if changes is None:
-                continue
-            for each, value, existing in changes:
-                unit = each.item.unit
-                if existing is None:
-                    stored.append(observations.record(db, visit, each.item.code, value, reading=each.reading,
-                                                      unit=unit, confirmed=result.confirmed, author=author))
-                else:
-                    stored.append(observations.correct(db, existing["id"], value, reason=reason,
-                                                       confirmed=result.confirmed, author=author))
+    current = {(row["item"], row["reading"]): row for row in observations.current(db, visit["id"])}
+    for result in checked:
+        if not result.storable:
+            continue
+        changes = _changes(result, current, editing, reason, submitted)
+        if changes is None:
+            continue
+        for each, value, existing in changes:
+            unit = each.item.unit
+            if existing is None:
+                stored.append(observations.record(db, visit, each.item.code, value, reading=each.reading,
+                                                  unit=unit, confirmed=result.confirmed, author=author))
+            else:
+                stored.append(observations.correct(db, existing["id"], value, reason=reason,
+                                                   confirmed=result.confirmed, author=author))
     return stored
 
 
@@ -321,7 +348,10 @@ def _changes(result: RowResult, current: dict, editing: bool, reason: str, submi
 # Emergencies.
 
 def _alert_if_red(db, visit: dict) -> None:
-    """Make the visit an emergency when its results have a red flag, keeping flags set by triage."""
+    """Make the visit an emergency when its results have a red flag, keeping flags set by triage.
+
+    Runs inside the caller's write transaction, with the values that raised the flag.
+    """
     red = results.red_flags(results.visit_results(db, visit))
     if not red:
         return
@@ -337,12 +367,12 @@ def _alert_if_red(db, visit: dict) -> None:
     if tasks and set(codes) <= known and all(task["priority"] == "emergency" for task in tasks):
         return
     flags = sorted(known) + [code for code in codes if code not in known]
-    changed = queueing.triage(db, visit["id"], flags)
+    changed = queueing.triage_in_transaction(db, visit["id"], flags)
     if changed == 0 and db.execute("SELECT 1 FROM task WHERE visit_id = ?", [visit["id"]]).fetchone() is None:
-        queueing.enqueue_visit(db, visit["id"], "emergency")
-        changed = queueing.triage(db, visit["id"], flags)
+        queueing.enqueue_in_transaction(db, visit["id"], "emergency", dt.datetime.now(dt.UTC))
+        changed = queueing.triage_in_transaction(db, visit["id"], flags)
     log.info("visit %s raised to emergency by entered values: %s tasks", visit["id"], changed)
-    _audit(db, "triage", visit["id"], {"red_flags": codes, "source": "entry"})
+    auth.audit(db, "triage", subject=visit["id"], detail={"red_flags": codes, "source": "entry"})
 
 
 def _triage_code(result: results.Result) -> str:

@@ -312,6 +312,10 @@ CATALOGUE = {
         _l("Không tìm thấy kết quả đo {value}."),
         _l("Tải lại trang rồi thử lại."),
     ),
+    "entry_emergency_failed": (
+        _l("Chưa lưu kết quả của số {value}: không chuyển được người này lên hàng cấp cứu."),
+        _l("Kết quả có dấu hiệu nguy hiểm: đưa người này đến bác sĩ ngay và báo người điều phối, rồi bấm Lưu lại."),
+    ),
     "observation_not_current": (
         _l("Kết quả {value} vừa được người khác sửa."),
         _l("Tải lại trang để xem giá trị mới nhất, rồi sửa nếu vẫn cần."),

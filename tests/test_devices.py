@@ -1,9 +1,10 @@
-"""Pairing phones by QR, the device cookie, last-seen times and revocation."""
+"""Pairing phones by QR, the device cookie, last-seen times, revocation, and where phones reach the site."""
 
 import re
 
-
+import pytest
 from conftest import csrf_token, sign_in
+
 from fieldapp import device_views
 from fieldapp.devices import DEVICE_COOKIE, hash_secret
 
@@ -68,20 +69,134 @@ def test_pairing_needs_device_name(officer, db):
     assert db.execute("SELECT count(*) FROM pairing_token").fetchone()[0] == 0
 
 
-def test_pairing_url_replaces_loopback_host(app, monkeypatch):
-    monkeypatch.setattr(device_views, "local_addresses", lambda: ["192.168.1.10", "127.0.0.1"])
+# The laptop's addresses as network.local_addresses() orders them: the first private one is not --host.
+LAPTOP_ADDRESSES = ["192.168.1.10", "192.168.1.5", "127.0.0.1"]
+LOOPBACK_WARNING = "Điện thoại chưa vào được fieldapp: máy chủ chỉ nhận kết nối từ chính máy tính này"
 
-    with app.test_request_context("/admin/devices", base_url="https://127.0.0.1:8443"):
+
+@pytest.fixture
+def laptop(monkeypatch):
+    monkeypatch.setattr(device_views, "local_addresses", lambda: LAPTOP_ADDRESSES)
+
+
+@pytest.mark.parametrize(("serve_host", "site_url", "expected"), [
+    # Not started by `fieldapp serve`, or listening on every interface: a loopback host becomes the first address.
+    (None, "https://127.0.0.1:8443", "https://192.168.1.10:8443"),
+    ("0.0.0.0", "https://127.0.0.1:8443", "https://192.168.1.10:8443"),
+    ("0.0.0.0", "http://localhost:8000", "http://192.168.1.10:8000"),
+    ("::", "https://[::1]:8443", "https://192.168.1.10:8443"),
+    ("0.0.0.0", "http://192.168.1.5:8000", "http://192.168.1.5:8000"),
+    (None, "http://192.168.1.10:8000", "http://192.168.1.10:8000"),
+    # Listening on loopback only: no phone can reach it, so the QR keeps an address that works on the laptop.
+    ("127.0.0.1", "https://127.0.0.1:8443", "https://127.0.0.1:8443"),
+    ("localhost", "http://localhost:8000", "http://localhost:8000"),
+    # Listening on one address: only that one works.
+    ("192.168.1.5", "https://127.0.0.1:8443", "https://192.168.1.5:8443"),
+    ("192.168.1.5", "https://192.168.1.5:8443", "https://192.168.1.5:8443"),
+    ("192.168.1.5", "https://laptop.local:8443", "https://192.168.1.5:8443"),
+    ("fd00::5", "https://[::1]:8443", "https://[fd00::5]:8443"),
+])
+def test_pairing_url_host(app, laptop, serve_host, site_url, expected):
+    app.config["SERVE_HOST"] = serve_host
+
+    with app.test_request_context("/admin/devices", base_url=site_url):
         url = device_views.pairing_url("abc")
 
-    assert url == "https://192.168.1.10:8443/pair/abc"
+    assert url == f"{expected}/pair/abc"
 
 
-def test_pairing_url_keeps_wifi_host(app):
-    with app.test_request_context("/admin/devices", base_url="http://192.168.1.10:8000"):
-        url = device_views.pairing_url("abc")
+@pytest.mark.parametrize(("serve_host", "host", "expected"), [
+    ("127.0.0.1", "127.0.0.1", True),
+    ("127.0.0.1", "localhost", True),
+    ("localhost", "[::1]", True),
+    # Behind a reverse proxy the browser reached the site by another name.
+    ("127.0.0.1", "site.example", False),
+    ("0.0.0.0", "127.0.0.1", False),
+    ("192.168.1.5", "192.168.1.5", False),
+    (None, "localhost", False),
+])
+def test_loopback_only(app, serve_host, host, expected):
+    app.config["SERVE_HOST"] = serve_host
 
-    assert url == "http://192.168.1.10:8000/pair/abc"
+    with app.app_context():
+        assert device_views.loopback_only(host) is expected
+
+
+def test_pairing_on_loopback_keeps_qr_and_warns(app, officer):
+    app.config["SERVE_HOST"] = "127.0.0.1"
+
+    response, token = start_pairing(officer)
+
+    page = response.get_data(as_text=True)
+    url = f"http://localhost/pair/{token}"
+    assert f"<code>{url}</code>" in page
+    assert str(device_views.qr_svg(url)) in page
+    assert LOOPBACK_WARNING in page
+    assert "chạy lại lệnh fieldapp serve, không thêm --host 127.0.0.1" in page
+
+
+def test_pairing_on_one_address_uses_it(app, officer, laptop):
+    app.config["SERVE_HOST"] = "192.168.1.5"
+
+    response, token = start_pairing(officer)
+
+    page = response.get_data(as_text=True)
+    url = f"http://192.168.1.5/pair/{token}"
+    assert f"<code>{url}</code>" in page
+    assert str(device_views.qr_svg(url)) in page
+    assert LOOPBACK_WARNING not in page
+
+
+@pytest.mark.parametrize(("serve_host", "warned"), [
+    ("127.0.0.1", True),
+    ("localhost", True),
+    ("0.0.0.0", False),
+    ("192.168.1.5", False),
+    (None, False),
+])
+@pytest.mark.parametrize("path", ["/admin/devices", "/admin/staff"])
+def test_loopback_warning_on_admin_pages(app, officer, serve_host, warned, path):
+    app.config["SERVE_HOST"] = serve_host
+
+    page = officer.get(path).get_data(as_text=True)
+
+    assert (LOOPBACK_WARNING in page) is warned
+
+
+# The join sheet link.
+
+
+@pytest.mark.parametrize(("serve_host", "expected"), [
+    ("0.0.0.0", "http://192.168.1.10:8000/join-sheet"),
+    ("127.0.0.1", "http://localhost:8000/join-sheet"),
+    ("192.168.1.5", "http://192.168.1.5:8000/join-sheet"),
+])
+@pytest.mark.parametrize("path", ["/admin/devices", "/admin/staff"])
+def test_join_sheet_linked_with_https(app, officer, laptop, serve_host, expected, path):
+    app.config.update(SERVE_HOST=serve_host, JOIN_HTTP_PORT=8000)
+
+    page = officer.get(path).get_data(as_text=True)
+
+    assert f'<a href="{expected}" target="_blank" rel="noopener">Tờ hướng dẫn kết nối điện thoại (để in)</a>' in page
+
+
+def test_join_sheet_linked_from_pairing_page(app, officer, laptop):
+    app.config.update(SERVE_HOST="0.0.0.0", JOIN_HTTP_PORT=8000)
+
+    response, _ = start_pairing(officer)
+
+    assert 'href="http://192.168.1.10:8000/join-sheet"' in response.get_data(as_text=True)
+
+
+def test_join_sheet_not_linked_without_https(app, officer):
+    app.config["SERVE_HOST"] = "0.0.0.0"
+
+    pages = [officer.get(path).get_data(as_text=True) for path in ("/admin/devices", "/admin/staff")]
+    pages.append(start_pairing(officer)[0].get_data(as_text=True))
+
+    for page in pages:
+        assert "/join-sheet" not in page
+        assert "Tờ hướng dẫn kết nối điện thoại" not in page
 
 
 # Visiting the pairing link on the phone.

@@ -416,6 +416,56 @@ def test_red_flag_keeps_triage_flags(nurse, visit, db):
     assert json.loads(flags) == ["chest_pain", "bp_crisis"]
 
 
+RED_BLOOD_PRESSURE = {"bp_systolic.1": "185", "bp_diastolic.1": "115", "bp_systolic.2": "182", "bp_diastolic.2": "112"}
+
+
+def remove_tasks(db, visit: dict) -> None:
+    """Leave a visit checked in but in no line, as a crash between check-in and queueing does."""
+    with write(db):
+        db.execute("DELETE FROM task WHERE visit_id = ?", [visit["id"]])
+
+
+def test_red_flag_queues_visit_without_tasks(nurse, visit, db):
+    remove_tasks(db, visit)
+
+    response = post(nurse, page_url(visit, "blood_pressure"), **RED_BLOOD_PRESSURE)
+
+    tasks = db.execute("SELECT priority, red_flags FROM task WHERE visit_id = ?", [visit["id"]]).fetchall()
+    assert response.status_code == 303
+    assert [value for _, value, *_ in values(db, visit, "bp_systolic")] == [185.0, 182.0]
+    assert tasks
+    assert {priority for priority, _ in tasks} == {"emergency"}
+    assert {flags for _, flags in tasks} == {'["bp_crisis"]'}
+
+
+def failing_queue(*_args, **_kwargs):
+    raise queueing.QueueError("no station type at site s1 serves plan item 'ecg'")
+
+
+@pytest.mark.parametrize(("broken", "tasks_removed"), [
+    ("triage_in_transaction", False),
+    ("enqueue_in_transaction", True),
+])
+def test_red_flag_not_stored_without_emergency(nurse, visit, db, monkeypatch, broken, tasks_removed):
+    if tasks_removed:
+        remove_tasks(db, visit)
+    monkeypatch.setattr(queueing, broken, failing_queue)
+
+    response = post(nurse, page_url(visit, "blood_pressure"), **RED_BLOOD_PRESSURE)
+
+    page = text_of(response)
+    assert response.status_code == 500
+    assert f"Chưa lưu kết quả của số {visit['queue_number']}: không chuyển được người này lên hàng cấp cứu." in page
+    assert "đưa người này đến bác sĩ ngay" in page
+    assert 'name="bp_systolic.1" value="185"' in page
+    assert values(db, visit, "bp_systolic") == []
+    assert values(db, visit, "bp_diastolic") == []
+    assert {row[0] for row in db.execute("SELECT priority FROM task WHERE visit_id = ?", [visit["id"]])} == (
+        set() if tasks_removed else {"normal"})
+    assert db.execute("SELECT action FROM audit_event WHERE subject = ? AND action != 'observations_viewed'",
+                      [visit["id"]]).fetchall() == []
+
+
 def test_normal_values_no_triage(nurse, visit, db):
     post(nurse, page_url(visit, "blood_pressure"), **{"bp_systolic.1": "178", "bp_diastolic.1": "118"})
 

@@ -56,6 +56,8 @@ OFFLINE_SECONDS = 60
 SECOND_DROP_SECONDS = 3
 # The replay after a reconnect sends several posts and reloads two pages.
 REPLAY_TIMEOUT_MS = 20_000
+# The entry form's note while a save or "Xong" made on it waits on the phone.
+QUEUED_NOTE = "Mất mạng: thao tác đã được giữ trên điện thoại này và sẽ tự gửi khi có mạng lại. Không cần bấm lại."
 # Chromium logs each request that fails while the phone is offline or when a response is lost.
 NETWORK_ERRORS = ("net::ERR_INTERNET_DISCONNECTED",)
 # (height cm, weight kg, waist cm) as the nurse types them, with the decimal comma, and as stored.
@@ -299,13 +301,17 @@ def test_sixty_seconds_offline_stored_once(phone, server, tmp_path):
     first_values, _ = MEASURES["first"]
     type_values(phone, "height_cm.1", first_values[:1])
     banner = phone.locator("#offline-banner .offline-status")
+    note = phone.locator("[data-queued-note]")
 
     phone.context.set_offline(True)
     dropped_at = time.monotonic()
     expect(banner).to_have_text("Mất kết nối — 0 thao tác đang chờ gửi")
+    expect(note).to_be_hidden()
     type_values(phone, "weight_kg.1", first_values[1:])
     phone.locator("button.save").tap()
     expect(banner).to_have_text("Mất kết nối — 1 thao tác đang chờ gửi")
+    expect(note).to_have_text(QUEUED_NOTE)
+    expect(note).to_be_visible()
     phone.get_by_role("button", name="Xong, mời sang bàn tiếp theo").tap()
     expect(banner).to_have_text("Mất kết nối — 2 thao tác đang chờ gửi")
     screenshot(phone, tmp_path, "wifi-1-first-person-waiting")
@@ -314,6 +320,7 @@ def test_sixty_seconds_offline_stored_once(phone, server, tmp_path):
     second.locator("button.save").tap()
     second.get_by_role("button", name="Xong, mời sang bàn tiếp theo").tap()
     expect(second.locator("#offline-banner .offline-status")).to_have_text("Mất kết nối — 4 thao tác đang chờ gửi")
+    expect(second.locator("[data-queued-note]")).to_be_visible()
     screenshot(second, tmp_path, "wifi-2-second-person-waiting")
     keys = [post["key"] for post in queued(second)]
     assert len(set(keys)) == 4
@@ -336,6 +343,7 @@ def test_sixty_seconds_offline_stored_once(phone, server, tmp_path):
     for page in (phone, second):
         expect(page.locator("#offline-banner")).to_be_hidden(timeout=REPLAY_TIMEOUT_MS)
         expect(page.get_by_text("Đã nhập đủ các mục của bàn này.")).to_be_visible(timeout=REPLAY_TIMEOUT_MS)
+        expect(page.locator("[data-queued-note]")).to_be_hidden()
     expect(phone.locator('[data-row="height_cm"] .saved .value')).to_have_text("158,5 cm")
     expect(second.locator('[data-row="waist_cm"] .saved .value')).to_have_text("81,5 cm")
     screenshot(phone, tmp_path, "wifi-3-first-person-sent")

@@ -24,8 +24,20 @@ a simulation can drive a clock; the default is now.
 """
 
 from .policy import CLASSES, DEFAULT_POLICY, Policy, priority_class
-from .routing import Destination, enqueue_visit, next_destination, route
-from .serving import absent, bring_back, call_next, done, left_after_absence, recall, send_to, skip, start, triage
+from .routing import Destination, enqueue_in_transaction, enqueue_visit, next_destination, route
+from .serving import (
+    absent,
+    bring_back,
+    call_next,
+    done,
+    left_after_absence,
+    recall,
+    send_to,
+    skip,
+    start,
+    triage,
+    triage_in_transaction,
+)
 from .stations import (
                        STATION_DEFAULTS,
                        add_desk,
@@ -39,7 +51,7 @@ from .store import QueueError, get_task
 
 __all__ = [
     "CLASSES", "DEFAULT_POLICY", "STATION_DEFAULTS", "Destination", "Policy", "QueueError", "absent", "add_desk",
-    "add_station_type", "bring_back", "call_next", "create_default_stations", "done", "enqueue_visit",
-    "expected_wait_s", "get_task", "left_after_absence", "next_destination", "priority_class", "recall", "route",
-    "send_to", "set_desk_open", "skip", "start", "station_code", "triage",
+    "add_station_type", "bring_back", "call_next", "create_default_stations", "done", "enqueue_in_transaction",
+    "enqueue_visit", "expected_wait_s", "get_task", "left_after_absence", "next_destination", "priority_class",
+    "recall", "route", "send_to", "set_desk_open", "skip", "start", "station_code", "triage", "triage_in_transaction",
 ]

@@ -46,21 +46,26 @@ def enqueue_visit(db: sqlite_utils.Database, visit_id: str, priority: str = "nor
 
     Calling it again for the same visit creates nothing and returns the current destination.
     """
+    with write(db):
+        return enqueue_in_transaction(db, visit_id, priority, current_time(at), policy)
+
+
+def enqueue_in_transaction(db: sqlite_utils.Database, visit_id: str, priority: str, at: dt.datetime,
+                           policy: Policy = DEFAULT_POLICY) -> Destination | None:
+    """Do enqueue_visit's work inside the caller's write transaction."""
     if priority not in CLASSES:
         raise QueueError(f"priority {priority!r} is invalid; expected one of {', '.join(CLASSES)}")
-    at = current_time(at)
-    with write(db):
-        visit = fetch_one(db, "SELECT * FROM visit WHERE id = ?", [visit_id])
-        if visit is None:
-            raise QueueError(f"visit {visit_id} not found")
-        if db.execute("SELECT 1 FROM task WHERE visit_id = ?", [visit_id]).fetchone() is None:
-            for station_type in _plan_station_types(db, visit):
-                db["task"].insert({
-                    "id": new_id(), "visit_id": visit_id, "station_type_id": station_type["id"],
-                    "status": "waiting", "in_line": 0, "priority": priority,
-                    "ordinal": ORDINALS.get(station_type["code"], OTHER_ORDINAL), "calls": 0,
-                })
-        return route_in_transaction(db, visit_id, at, policy)
+    visit = fetch_one(db, "SELECT * FROM visit WHERE id = ?", [visit_id])
+    if visit is None:
+        raise QueueError(f"visit {visit_id} not found")
+    if db.execute("SELECT 1 FROM task WHERE visit_id = ?", [visit_id]).fetchone() is None:
+        for station_type in _plan_station_types(db, visit):
+            db["task"].insert({
+                "id": new_id(), "visit_id": visit_id, "station_type_id": station_type["id"],
+                "status": "waiting", "in_line": 0, "priority": priority,
+                "ordinal": ORDINALS.get(station_type["code"], OTHER_ORDINAL), "calls": 0,
+            })
+    return route_in_transaction(db, visit_id, at, policy)
 
 
 

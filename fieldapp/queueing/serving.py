@@ -189,11 +189,17 @@ def triage(db: sqlite_utils.Database, visit_id: str, red_flags: list[str], polic
     if not red_flags:
         return 0
     with write(db):
-        tasks = fetch_all(db, "SELECT * FROM task WHERE visit_id = ? AND status IN ('waiting', 'called', 'in_service')",
+        return triage_in_transaction(db, visit_id, red_flags, policy)
+
+
+def triage_in_transaction(db: sqlite_utils.Database, visit_id: str, red_flags: list[str],
+                          policy: Policy = DEFAULT_POLICY) -> int:
+    """Do triage's work inside the caller's write transaction."""
+    tasks = fetch_all(db, "SELECT * FROM task WHERE visit_id = ? AND status IN ('waiting', 'called', 'in_service')",
                       [visit_id])
-        for task in tasks:
-            shift = policy.head_start_s("emergency") - policy.head_start_s(task["priority"])
-            db.execute("UPDATE task SET priority = 'emergency', red_flags = ?, "
-                       "queue_key = CASE WHEN queue_key IS NULL THEN NULL ELSE queue_key - ? END WHERE id = ?",
-                       [json.dumps(list(red_flags), ensure_ascii=False), shift, task["id"]])
-        return len(tasks)
+    for task in tasks:
+        shift = policy.head_start_s("emergency") - policy.head_start_s(task["priority"])
+        db.execute("UPDATE task SET priority = 'emergency', red_flags = ?, "
+                   "queue_key = CASE WHEN queue_key IS NULL THEN NULL ELSE queue_key - ? END WHERE id = ?",
+                   [json.dumps(list(red_flags), ensure_ascii=False), shift, task["id"]])
+    return len(tasks)

@@ -370,11 +370,21 @@ async function returnWhenReachable() {
 
 // --- Banner ----------------------------------------------------------------------------------
 
+// A page's elements marked data-queued-note, such as the entry form's note beside its buttons, show while
+// a post made from this page waits in the queue. A page whose posts were all sent usually reloads instead.
+function showQueuedNotes(posts) {
+  const waitingHere = posts.some((record) => !record.rejected && queuedHere.has(record.key));
+  for (const note of document.querySelectorAll("[data-queued-note]")) {
+    note.hidden = !waitingHere;
+  }
+}
+
 async function showBanner() {
   if (!banner) {
     return;
   }
   const posts = await allPosts();
+  showQueuedNotes(posts);
   const waiting = posts.filter((record) => !record.rejected).length;
   const rejected = posts.length - waiting;
   const offline = !navigator.onLine || networkDown;
