@@ -12,7 +12,7 @@ from . import cli_central, cli_results, cli_rounds, cli_sync
 from .auth import ROLES
 from .cliapp import with_app
 from .config import DEFAULT_DATA_DIR
-from .db import write
+from .db import REUSE_CONNECTIONS, write
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,7 @@ def serve(app, db, host: str, https_port: int, http_port: int, no_https: bool, d
         addresses = [host]
     # The devices pages build the pairing QR and the join sheet link from where the site listens.
     app.config["SERVE_HOST"] = host
+    app.config[REUSE_CONNECTIONS] = True
     if no_https:
         for address in addresses:
             click.echo(_("Mở trên máy này hoặc điện thoại cùng mạng Wi-Fi: http://%(address)s:%(port)s/", address=address, port=http_port))
