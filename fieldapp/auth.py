@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import devices
-from .db import get_db, new_id, now, write
+from .db import get_db, insert_row, new_id, now, write
 from .errors import FieldappError
 
 bp = Blueprint("auth", __name__)
@@ -150,16 +150,14 @@ def list_staff(db) -> list[dict]:
 
 def audit(db, action: str, subject: str | None = None, detail: dict | None = None) -> None:
     """Append an audit event for the signed-in staff member (none in a command); ids only, never names."""
-    db["audit_event"].insert(
-        {
-            "id": new_id(),
-            "at": now(),
-            "staff_id": session.get("staff_id") if has_request_context() else None,
-            "action": action,
-            "subject": subject,
-            "detail": json.dumps(detail or {}, ensure_ascii=False),
-        }
-    )
+    insert_row(db, "audit_event", {
+        "id": new_id(),
+        "at": now(),
+        "staff_id": session.get("staff_id") if has_request_context() else None,
+        "action": action,
+        "subject": subject,
+        "detail": json.dumps(detail or {}, ensure_ascii=False),
+    })
 
 
 # Devices and addresses.

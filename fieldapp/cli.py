@@ -3,6 +3,7 @@
 import datetime as dt
 import logging
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -13,11 +14,15 @@ from .auth import ROLES
 from .cliapp import with_app
 from .config import DEFAULT_DATA_DIR
 from .db import REUSE_CONNECTIONS, write
+from .sheets import workers as sheet_workers
+from .sheets.workers import SHEET_WORKERS
 
 log = logging.getLogger(__name__)
 
 # Seconds a thread runs before Python hands the GIL to a waiting one, while the site is served.
 SWITCH_INTERVAL_S = 0.001
+# Worker processes that draw result sheets: two doctors can print at once.
+SHEET_WORKER_COUNT = 2
 
 
 @click.group()
@@ -70,6 +75,9 @@ def serve(app, db, host: str, https_port: int, http_port: int, no_https: bool, d
     # The devices pages build the pairing QR and the join sheet link from where the site listens.
     app.config["SERVE_HOST"] = host
     app.config[REUSE_CONNECTIONS] = True
+    # Result sheets are drawn on the laptop's other cores; the first worker starts in the background.
+    app.config[SHEET_WORKERS] = SHEET_WORKER_COUNT
+    threading.Thread(target=sheet_workers.start, args=[SHEET_WORKER_COUNT], name="sheet-workers", daemon=True).start()
     if no_https:
         for address in addresses:
             click.echo(_("Mở trên máy này hoặc điện thoại cùng mạng Wi-Fi: http://%(address)s:%(port)s/", address=address, port=http_port))
@@ -83,7 +91,6 @@ def serve(app, db, host: str, https_port: int, http_port: int, no_https: bool, d
 def _serve_https(app, host: str, addresses: list[str], https_port: int, http_port: int, threads: int) -> None:
     """Serve the site with cheroot over HTTPS and the join app with waitress over HTTP, until interrupted."""
     import socket
-    import threading
 
     import waitress
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from .clinical import catalogue
-from .db import new_id, now
+from .db import insert_row, new_id, now
 from .errors import FieldappError
 
 SOURCES = ("form", "import")
@@ -78,7 +78,7 @@ def record(db: sqlite_utils.Database, visit: dict, item: str, value: float | str
 
     stamp = now()
     observation_id = new_id()
-    db["observation"].insert({
+    insert_row(db, "observation", {
         "id": observation_id, "visit_id": visit["id"], "person_id": visit["person_id"], "item": item,
         "reading": reading, **_value_columns(value), "unit": unit, "confirmed": 1 if confirmed else 0,
         "supersedes": None, "reason": None, "source": source, "staff_id": author.staff_id,
@@ -108,7 +108,7 @@ def correct(db: sqlite_utils.Database, observation_id: str, value: float | str, 
            "supersedes": observation_id, "reason": reason.strip(), "source": source,
            "staff_id": author.staff_id, "device_id": author.device_id,
            "measured_at": measured_at or old["measured_at"], "recorded_at": stamp}
-    db["observation"].insert(new)
+    insert_row(db, "observation", new)
     return new["id"]
 
 

@@ -7,6 +7,7 @@ stores, so every sheet is drawn from the same data a real exam day leaves.
 
 import datetime as dt
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -26,7 +27,7 @@ from fieldapp.errors import FieldappError
 from fieldapp.importer import import_files
 from fieldapp.observations import Author
 from fieldapp.rounds import SiteSpec, create_round, find_site
-from fieldapp.sheets import SheetNotReady, referral_note, result_sheet
+from fieldapp.sheets import SheetNotReady, referral_note, result_sheet, workers
 from fieldapp.sheets.document import SheetDocument
 from fieldapp.slips.fonts import FONT_FILES, SHEET_CHARACTERS, SHEET_FONT_FILES
 from fieldapp.visits import Consent, Desk, check_in
@@ -546,3 +547,40 @@ def test_sheet_adds_full_fonts_when_needed(text, full_fonts):
 
     assert document.full_fonts is full_fonts
     assert text in pdf_text(data)
+
+
+# Worker processes.
+
+
+@pytest.fixture
+def sheet_workers(app):
+    app.config[workers.SHEET_WORKERS] = 1
+    yield app
+    workers._discard_pool()
+
+
+def test_sheet_drawn_in_worker(sheet_workers, adult_visit, db):
+    sheet_workers.config[workers.SHEET_WORKERS] = 0
+    with sheet_workers.app_context():
+        here = result_sheet(db, adult_visit, size="A5")
+    sheet_workers.config[workers.SHEET_WORKERS] = 1
+
+    response = client_for(sheet_workers, "doc").get(f"/doctor/visit/{adult_visit['id']}/sheet?size=A5")
+
+    drawn_by = {process.pid for process in workers._executor._processes.values()}
+    assert response.status_code == 200
+    assert pdf_pages(response.data) == pdf_pages(here)
+    assert drawn_by
+    assert os.getpid() not in drawn_by
+
+
+def test_broken_worker_falls_back(sheet_workers, adult_visit):
+    client = client_for(sheet_workers, "doc")
+    client.get(f"/doctor/visit/{adult_visit['id']}/sheet")
+    for process in workers._executor._processes.values():
+        process.kill()
+
+    response = client.get(f"/doctor/visit/{adult_visit['id']}/sheet")
+
+    assert response.status_code == 200
+    assert "PHIẾU KẾT QUẢ KHÁM SỨC KHỎE" in pdf_text(response.data)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from ..db import new_id, write
+from ..db import insert_row, new_id, write
 from ..rounds import station_plans
 from .policy import CLASSES, DEFAULT_POLICY, Policy
 from .stations import ORDINALS, OTHER_ORDINAL, expected_wait_s
@@ -60,7 +60,7 @@ def enqueue_in_transaction(db: sqlite_utils.Database, visit_id: str, priority: s
         raise QueueError(f"visit {visit_id} not found")
     if db.execute("SELECT 1 FROM task WHERE visit_id = ?", [visit_id]).fetchone() is None:
         for station_type in _plan_station_types(db, visit):
-            db["task"].insert({
+            insert_row(db, "task", {
                 "id": new_id(), "visit_id": visit_id, "station_type_id": station_type["id"],
                 "status": "waiting", "in_line": 0, "priority": priority,
                 "ordinal": ORDINALS.get(station_type["code"], OTHER_ORDINAL), "calls": 0,

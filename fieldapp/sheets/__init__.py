@@ -9,7 +9,7 @@ import sqlite_utils
 from flask_babel import force_locale
 
 from ..errors import FieldappError
-from . import parents_sheet, person_sheet, referral
+from . import parents_sheet, person_sheet, referral, workers
 from .content import CHILD_PLANS, SheetContent, SheetNotReady, load
 from .document import SIZES, SheetDocument
 
@@ -48,9 +48,14 @@ def result_sheet(db: sqlite_utils.Database, visit: dict, size: str = "A4", audie
         raise FieldappError("sheet_parents_children_only")
     with force_locale("vi"):
         content = load(db, visit)
-        with SheetDocument(size, PDF_TITLE) as doc:
-            _draw(doc, content, audience == "parents")
-            return doc.finish()
+    return workers.draw(draw_result_sheet, content, size, audience == "parents")
+
+
+def draw_result_sheet(content: SheetContent, size: str, parents: bool) -> bytes:
+    """Return the PDF of one visit's loaded content; runs in a sheet worker process when the server has them."""
+    with force_locale("vi"), SheetDocument(size, PDF_TITLE) as doc:
+        _draw(doc, content, parents)
+        return doc.finish()
 
 
 def referral_note(db: sqlite_utils.Database, visit: dict) -> bytes:
