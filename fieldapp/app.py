@@ -7,7 +7,7 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask, Response, has_request_context, redirect, render_template, request, session, url_for
+from flask import Flask, Response, g, has_request_context, redirect, render_template, request, session, url_for
 from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
 
@@ -84,7 +84,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.get("/")
     def index():
-        return redirect(url_for(app.config["HOME_ENDPOINT"]))
+        return redirect(url_for(auth.home_endpoint(g.staff["role"] if "staff" in g else "")))
 
     @app.post("/lang")
     def set_language():

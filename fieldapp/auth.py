@@ -27,14 +27,20 @@ from .errors import FieldappError
 
 bp = Blueprint("auth", __name__)
 
-ROLES = ("reception", "station", "doctor", "coordinator", "site_admin")
+ROLES = ("reception", "station", "doctor", "coordinator", "site_admin", "display")
 ROLE_LABELS = {
     "reception": _l("Đón tiếp"),
     "station": _l("Bàn khám"),
     "doctor": _l("Bác sĩ"),
     "coordinator": _l("Điều phối"),
     "site_admin": _l("Quản trị điểm khám"),
+    "display": _l("Màn hình phòng chờ (TV)"),
 }
+# A TV signed in with the display role can open the waiting-room board and nothing else: no roster and no
+# health data, even when someone at the TV types another address.
+DISPLAY_ROLE = "display"
+DISPLAY_ENDPOINTS = {"display.index", "display.board", "display.voice_clip", "auth.logout", "index",
+                     "service_worker", "manifest", "offline"}
 _OPEN_ENDPOINTS = {"auth.login", "auth.pair", "static", "set_language"}
 
 # A 4-digit PIN has 10,000 values. Locking for 15 minutes after 5 wrong PINs in a row allows at most
@@ -328,7 +334,7 @@ def login():
 
     if outcome == "ok":
         failures.clear(source)
-        return redirect(url_for(current_app.config.get("HOME_ENDPOINT", "roster.index")))
+        return redirect(url_for(home_endpoint(find_staff(get_db(), staff_id=staff_id)["role"])))
     if outcome == "locked":
         return _login_page(FieldappError("account_locked", value=local_clock_time(locked_until)), 423, username)
 
@@ -430,11 +436,20 @@ def _require_sign_in():
 
     g.staff = {"id": account["id"], "display_name": account["display_name"], "role": account["role"]}
     g.device_id = session_device
+    if account["role"] == DISPLAY_ROLE and request.endpoint not in DISPLAY_ENDPOINTS:
+        abort(403)
     moment = current_time()
     if device and devices.last_seen_due(device, moment):
         with write(db):
             devices.touch(db, device["id"], moment)
     return None
+
+
+def home_endpoint(role: str) -> str:
+    """Return the endpoint a role starts on: the board for a TV, the app's home page for staff."""
+    if role == DISPLAY_ROLE and "display.index" in current_app.view_functions:
+        return "display.index"
+    return current_app.config.get("HOME_ENDPOINT", "roster.index")
 
 
 def init_app(app) -> None:

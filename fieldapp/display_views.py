@@ -1,10 +1,11 @@
 """The waiting-room TV: current calls per desk, the next numbers per station, recent calls, and the queue ticket.
 
-The TV is a browser signed in as a coordinator or site admin account (require_role lets site admins
-through). The board shows only queue numbers and masked names unless the site's display_full_names is
-on, which a coordinator or site admin switches on the coordinator screen. URLs carry only site, visit
-and task ids, never names. Where the browser has no Vietnamese voice, display.js plays the call's
-voice clip from /display/voice/<task_id>.wav, which never contains a name (fieldapp/voice.py).
+The TV is a browser signed in with a display account, which sees the board and nothing else, or with a
+coordinator or site admin account (require_role lets site admins through). The board shows only queue
+numbers and masked names unless the site's display_full_names is on, which a coordinator or site admin
+switches on the coordinator screen. URLs carry only site, visit and task ids, never names. Where the
+browser has no Vietnamese voice, display.js plays the call's voice clip from /display/voice/<task_id>.wav,
+which never contains a name (fieldapp/voice.py).
 """
 
 import datetime as dt
@@ -178,20 +179,20 @@ def _no_store(response):
 
 
 @bp.get("/")
-@auth.require_role("coordinator")
+@auth.require_role("coordinator", "display")
 def index():
     return _board("display/index.html")
 
 
 @bp.get("/board")
-@auth.require_role("coordinator")
+@auth.require_role("coordinator", "display")
 def board():
     # Only the TVs' htmx polls share a render: a page opened by hand always shows the queue as it is.
     return _board("display/_board.html", shared=request.headers.get("HX-Request") == "true")
 
 
 @bp.get("/voice/<task_id>.wav")
-@auth.require_role("coordinator")
+@auth.require_role("coordinator", "display")
 def voice_clip(task_id: str):
     """Send the voice clip that announces a called task: number, desk and station, never the name."""
     db = get_db()

@@ -18,7 +18,7 @@ from test_devices import paired_phone
 PHONE = {"REMOTE_ADDR": "192.168.1.23"}
 UNKNOWN = "01a24000-0000-7000-8000-000000000000"
 # Roles the conftest personas lack; the matrix signs in as these too.
-EXTRA = {"coord": ("coordinator", "3333"), "doc": ("doctor", "4444")}
+EXTRA = {"coord": ("coordinator", "3333"), "doc": ("doctor", "4444"), "tv": ("display", "5555")}
 ACCOUNTS = {**PERSONAS, **EXTRA}
 
 
@@ -52,10 +52,13 @@ ADMIN = {"officer"}
 COORDINATION = {"officer", "coord"}
 CHECKIN = {"officer", "coord", "reception"}
 EVERYONE = {"officer", "coord", "doc", "nurse", "reception"}
+# The waiting-room TV's account reaches the board, the home page (a redirect to the board) and sign-out.
+SCREEN = COORDINATION | {"tv"}
+SIGNED_IN = EVERYONE | {"tv"}
 OPEN = "open"
 
 MATRIX = {
-    ("GET", "/"): (EVERYONE, 302),
+    ("GET", "/"): (SIGNED_IN, 302),
     ("GET", "/roster/"): (EVERYONE, 200),
     ("POST", "/roster/"): (EVERYONE, 200),
     ("GET", "/roster/<person_id>"): (EVERYONE, 404),
@@ -95,9 +98,9 @@ MATRIX = {
     ("GET", "/checkin/visit/<visit_id>"): (CHECKIN, None),
     ("GET", "/checkin/walkin"): (CHECKIN, None),
     ("POST", "/checkin/walkin"): (CHECKIN, None),
-    ("GET", "/display/"): (COORDINATION, 200),
-    ("GET", "/display/board"): (COORDINATION, 200),
-    ("GET", "/display/voice/<task_id>.wav"): (COORDINATION, 404),
+    ("GET", "/display/"): (SCREEN, 200),
+    ("GET", "/display/board"): (SCREEN, 200),
+    ("GET", "/display/voice/<task_id>.wav"): (SCREEN, 404),
     ("POST", "/display/site/<site_id>/names"): (COORDINATION, 404),
     ("POST", "/stations/coordinator/visit/<visit_id>/back"): (COORDINATION, 404),
     ("GET", "/display/ticket/<visit_id>"): (CHECKIN, 404),
@@ -137,7 +140,7 @@ MATRIX = {
     ("GET", "/admin/devices"): (ADMIN, 200),
     ("POST", "/admin/devices/pair"): (ADMIN, 400),
     ("POST", "/admin/devices/<device_id>/revoke"): (ADMIN, 404),
-    ("POST", "/logout"): (EVERYONE, 302),
+    ("POST", "/logout"): (SIGNED_IN, 302),
     # Open to everyone, signed in or not.
     ("GET", "/login"): (OPEN, 200),
     ("POST", "/login"): (OPEN, 401),
@@ -190,6 +193,29 @@ def test_role_matrix(app, accounts, persona):
             assert not to_login, f"{method} {rule} as {persona}"
         else:
             assert response.status_code == status, f"{method} {rule} as {persona}"
+
+
+@pytest.mark.parametrize(("persona", "home"), [("tv", "/display/"), ("doc", "/roster/")])
+def test_sign_in_lands_on_role_home(app, accounts, persona, home):
+    client = app.test_client()
+
+    response = post_login(client, persona, ACCOUNTS[persona][1])
+    again = client.get("/")
+
+    assert urlsplit(response.headers["Location"]).path == home
+    assert urlsplit(again.headers["Location"]).path == home
+
+
+def test_display_account_sees_no_menu(app, accounts):
+    client = app.test_client()
+    post_login(client, "tv", ACCOUNTS["tv"][1])
+
+    board = client.get("/display/").get_data(as_text=True)
+    refused = client.get("/roster/")
+
+    assert "Hôm nay không có điểm khám nào mở." in board
+    assert refused.status_code == 403
+    assert "<nav>" not in refused.get_data(as_text=True)
 
 
 def test_require_role_lets_site_admin_pass(app, accounts):

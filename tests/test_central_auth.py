@@ -9,8 +9,8 @@ from test_auth import (
     ACCOUNTS,
     ADMIN,
     COORDINATION,
-    EVERYONE,
     OPEN,
+    SIGNED_IN,
     app_routes,
     concrete,
     post_login,
@@ -25,7 +25,7 @@ from fieldapp.db import DATABASE_NAME, connect, write
 # every guarded route redirects to /login. The sites' API takes no session: it answers every caller alike,
 # and a request without a site's signature gets 401 (400 from /api/enrol for a body that is not JSON).
 CENTRAL_MATRIX = {
-    ("GET", "/"): (EVERYONE, 302),
+    ("GET", "/"): (SIGNED_IN, 302),
     ("GET", "/central/"): (COORDINATION, 200),
     ("GET", "/central/coverage"): (COORDINATION, 200),
     ("GET", "/central/coverage.csv"): (COORDINATION, 200),
@@ -47,7 +47,7 @@ CENTRAL_MATRIX = {
     ("GET", "/admin/devices"): (ADMIN, 200),
     ("POST", "/admin/devices/pair"): (ADMIN, 400),
     ("POST", "/admin/devices/<device_id>/revoke"): (ADMIN, 404),
-    ("POST", "/logout"): (EVERYONE, 302),
+    ("POST", "/logout"): (SIGNED_IN, 302),
     # Open to everyone, signed in or not.
     ("POST", "/api/enrol"): (OPEN, 400),
     ("POST", "/api/status"): (OPEN, 401),

@@ -71,7 +71,7 @@ STAFF = {
     "reception": ("Đỗ Thị Thu", "le.tan", "Đón tiếp", "1111"),
     "nurse": ("Vũ Thị Nhàn", "dieu.duong", "Bàn khám", "1357"),
     "doctor": ("Bác sĩ Hà Minh Tâm", "bac.si", "Bác sĩ", "4444"),
-    "display": ("Màn hình phòng chờ", "man.hinh", "Điều phối", "5555"),
+    "display": ("Màn hình phòng chờ", "man.hinh", "Màn hình phòng chờ (TV)", "5555"),
 }
 PHONES = ("reception", "nurse", "doctor")
 # Two extra lists from residential-group leaders: each person in both, once with a birth year only, so
