@@ -4,6 +4,7 @@ import datetime as dt
 import json
 import logging
 import statistics
+from collections import defaultdict
 
 from flask import Blueprint, abort, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
@@ -265,18 +266,35 @@ def _overview(db, site: dict | None) -> dict:
         return {"emergencies": [], "stations": [], "absent": []}
     moment = _now()
     hour_ago = (moment - dt.timedelta(hours=1)).isoformat(timespec="seconds")
+    station_types = _station_types(db, site["id"])
+    # One query per kind of figure for all the site's stations: the page is polled every 2 s, and each
+    # query of a request under load also waits for the interpreter again.
+    ids = [station_type["id"] for station_type in station_types]
+    marks = ", ".join("?" * len(ids))
+    lines = defaultdict(list)
+    for row in fetch_all(db, f"""SELECT {PERSON_COLUMNS} FROM task JOIN visit ON visit.id = task.visit_id
+                                 JOIN person ON person.id = visit.person_id
+                                 WHERE task.station_type_id IN ({marks}) AND task.status = 'waiting'
+                                   AND task.in_line = 1
+                                 ORDER BY task.queue_key, task.rowid""", ids):
+        lines[row["station_type_id"]].append(row)
+    served = dict(db.execute(f"""SELECT station_type_id, count(*) FROM task
+                                 WHERE station_type_id IN ({marks}) AND status = 'done' AND done_at >= ?
+                                 GROUP BY station_type_id""", [*ids, hour_ago]).fetchall())
+    desks = defaultdict(list)
+    for desk in fetch_all(db, f"""SELECT id, number, open, station_type_id, mean_service_s FROM desk
+                                  WHERE station_type_id IN ({marks}) ORDER BY number""", ids):
+        desks[desk["station_type_id"]].append(desk)
+
     stations = []
-    for station_type in _station_types(db, site["id"]):
-        line = _line(db, station_type["id"], moment)
+    for station_type in station_types:
+        line = _with_waits(lines[station_type["id"]], moment)
         waits = [row["wait_min"] for row in line]
-        expected = queueing.expected_wait_s(db, station_type["id"])
-        served = db.execute("SELECT count(*) FROM task WHERE station_type_id = ? AND status = 'done' AND done_at >= ?",
-                            [station_type["id"], hour_ago]).fetchone()[0]
-        desks = fetch_all(db, "SELECT id, number, open FROM desk WHERE station_type_id = ? ORDER BY number",
-                          [station_type["id"]])
+        own_desks = desks[station_type["id"]]
+        expected = queueing.expected_wait(len(line), [desk["mean_service_s"] for desk in own_desks if desk["open"]])
         stations.append({**station_type, "line": line, "median_min": int(statistics.median(waits)) if waits else 0,
-                         "max_min": max(waits, default=0), "served_hour": served, "desks": desks,
-                         "expected_min": None if expected is None else round(expected / 60)})
+                         "max_min": max(waits, default=0), "served_hour": served.get(station_type["id"], 0),
+                         "desks": own_desks, "expected_min": None if expected is None else round(expected / 60)})
     _mark_bottlenecks(stations)
     emergencies = fetch_all(db, f"""SELECT {PERSON_COLUMNS}, station_type.label, desk.number AS desk_number
                                     FROM task JOIN visit ON visit.id = task.visit_id

@@ -43,6 +43,7 @@ from .stations import (
                        add_desk,
                        add_station_type,
                        create_default_stations,
+                       expected_wait,
                        expected_wait_s,
                        set_desk_open,
                        station_code,
@@ -52,6 +53,6 @@ from .store import QueueError, get_task
 __all__ = [
     "CLASSES", "DEFAULT_POLICY", "STATION_DEFAULTS", "Destination", "Policy", "QueueError", "absent", "add_desk",
     "add_station_type", "bring_back", "call_next", "create_default_stations", "done", "enqueue_in_transaction",
-    "enqueue_visit", "expected_wait_s", "get_task", "left_after_absence", "next_destination", "priority_class",
-    "recall", "route", "send_to", "set_desk_open", "skip", "start", "station_code", "triage", "triage_in_transaction",
+    "enqueue_visit", "expected_wait", "expected_wait_s", "get_task", "left_after_absence", "next_destination",
+    "priority_class", "recall", "route", "send_to", "set_desk_open", "skip", "start", "station_code", "triage", "triage_in_transaction",
 ]

@@ -117,8 +117,13 @@ def expected_wait_s(db: sqlite_utils.Database, station_type_id: str) -> float | 
     """
     waiting = db.execute("SELECT count(*) FROM task WHERE station_type_id = ? AND status = 'waiting' AND in_line = 1",
                          [station_type_id]).fetchone()[0]
-    desks, mean = db.execute("SELECT count(*), avg(mean_service_s) FROM desk WHERE station_type_id = ? AND open = 1",
-                             [station_type_id]).fetchone()
-    if desks == 0:
+    means = [row[0] for row in db.execute("SELECT mean_service_s FROM desk WHERE station_type_id = ? AND open = 1",
+                                          [station_type_id]).fetchall()]
+    return expected_wait(waiting, means)
+
+
+def expected_wait(waiting: int, open_desk_means: list[float]) -> float | None:
+    """Return people in line × the open desks' mean service seconds ÷ open desks; None with no open desk."""
+    if not open_desk_means:
         return None
-    return waiting * mean / desks
+    return waiting * (sum(open_desk_means) / len(open_desk_means)) / len(open_desk_means)
