@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from . import (auth, checkin_views, crosscheck_views, db, device_views, display_views, doctor_views, entry_views,
                idempotency, import_views, review_views, roster_views, round_views, station_views, web)
-from . import followup_views, sheet_views
+from . import followup_views, sheet_views, sync_views
 from .config import data_dir, secret_key
 
 LANGUAGES = ("vi", "en")
@@ -70,7 +70,8 @@ def create_app(test_config: dict | None = None) -> Flask:
                   station_views.bp,
                   entry_views.bp,
                   doctor_views.bp,
-                  sheet_views.bp, followup_views.bp)
+                  sheet_views.bp, followup_views.bp,
+                  sync_views.bp)
     if app.config["ROLE"] == "central":
         # The central store: the sites' API and the ward's pages instead of the exam-day screens.
         from . import central

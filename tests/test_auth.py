@@ -132,6 +132,12 @@ MATRIX = {
     ("GET", "/doctor/advice-templates/<template_id>"): ({"officer", "doc"}, 404),
     ("POST", "/doctor/advice-templates/<template_id>"): ({"officer", "doc"}, 404),
     ("POST", "/doctor/advice-templates/<template_id>/active"): ({"officer", "doc"}, 404),
+    ("GET", "/sync/"): (COORDINATION, 200),
+    ("GET", "/sync/jobs/<job_id>"): (COORDINATION, 404),
+    # Empty forms on a site not enrolled: sync_url_invalid, sync_not_enrolled.
+    ("POST", "/sync/enrol"): (ADMIN, 400),
+    ("POST", "/sync/push"): (ADMIN, 400),
+    ("POST", "/sync/export"): (ADMIN, 400),
     ("GET", "/admin/staff"): (ADMIN, 200),
     ("POST", "/admin/staff"): (ADMIN, 400),
     ("POST", "/admin/staff/<staff_id>/disable"): (ADMIN, 404),

@@ -174,12 +174,12 @@ document.addEventListener("htmx:config:request", (event) => {
 
 // Plain forms: add the key as a hidden field, and queue the post instead when the browser is offline.
 // A plain post that fails on the way is queued by sw.js. htmx has already called preventDefault on the
-// forms it sends.
+// forms it sends. A form marked data-no-queue (a file download at the laptop) is always sent at once.
 document.addEventListener("submit", (event) => {
   const form = event.target;
   const submitter = event.submitter;
   const method = (submitter?.getAttribute("formmethod") || form.getAttribute("method") || "get").toLowerCase();
-  if (event.defaultPrevented || method !== "post") {
+  if (event.defaultPrevented || method !== "post" || form.hasAttribute("data-no-queue")) {
     return;
   }
 
