@@ -51,7 +51,7 @@ def serve(app, db, host: str, https_port: int, http_port: int, no_https: bool, d
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # A request thread that comes back from SQLite waits for the GIL until the running thread's switch
     # interval ends (5 ms by default). Requests make dozens of such calls, so a PDF being built in one thread
-    # added tens of milliseconds to every other request; 1 ms keeps that wait short.
+    # added tens of milliseconds to every other request. With 1 ms that wait stays short.
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     if demo:
         login = demo_ward.ensure_demo(db, Path(app.config["DATA_DIR"]))

@@ -53,7 +53,7 @@ def connect(path: Path) -> sqlite_utils.Database:
 def insert_row(db: sqlite_utils.Database, table: str, row: dict) -> None:
     """Insert one row given as column -> value, with a plain INSERT.
 
-    sqlite_utils' Table.insert reads the table's columns before every insert; on the hot paths of an
+    sqlite_utils' Table.insert reads the table's columns before every insert. On the hot paths of an
     exam day (values, tasks, audit events) that doubled the cost of each row.
     """
     columns = ", ".join(row)
@@ -114,24 +114,24 @@ def get_db() -> sqlite_utils.Database:
 
 
 def _thread_connection(path: Path) -> sqlite_utils.Database:
-    kept = getattr(_threads, "connection", None)
-    if kept is not None and kept[0] == path:
-        return kept[1]
-    if kept is not None:
-        kept[1].conn.close()
+    cached = getattr(_threads, "connection", None)
+    if cached is not None and cached[0] == path:
+        return cached[1]
+    if cached is not None:
+        cached[1].conn.close()
     db = connect(path)
     _threads.connection = (path, db)
     return db
 
 
 def close_db(_error: BaseException | None = None) -> None:
-    """Close this request's connection, or leave a kept one ready for the thread's next request."""
+    """Close this request's connection, or leave the thread's reused one ready for its next request."""
     db = g.pop("db", None)
     if db is None:
         return
     db.__dict__.pop("before_first_write", None)
-    kept = getattr(_threads, "connection", None)
-    if kept is None or kept[1] is not db:
+    cached = getattr(_threads, "connection", None)
+    if cached is None or cached[1] is not db:
         db.conn.close()
     elif db.conn.in_transaction:
         # A request that ended inside a transaction (a bug) must not hand it to the next request.

@@ -1,6 +1,6 @@
 """The waiting-room TV: current calls per desk, the next numbers per station, recent calls, and the queue ticket.
 
-The TV is a browser signed in with a display account, which sees the board and nothing else, or with a
+The TV is a browser signed in with a display account, which opens the board and nothing else, or with a
 coordinator or site admin account (require_role lets site admins through). The board shows only queue
 numbers and masked names unless the site's display_full_names is on, which a coordinator or site admin
 switches on the coordinator screen. URLs carry only site, visit and task ids, never names. Where the
@@ -151,9 +151,11 @@ def _board(template: str, fragment: str | None = None, shared: bool = False):
     site, choices = _display_site(db)
     context = {"site": site, "choices": choices, "desks": [], "lines": [], "recent": []}
     clips = voice.clips_ready(voice_folder())
+    day = today()
+    full = bool(site["display_full_names"]) if site is not None else False
     key = None
     if site is not None and shared:
-        key = (template, site["id"], today(), bool(site["display_full_names"]), clips, str(get_locale()))
+        key = (template, site["id"], day, full, clips, str(get_locale()))
         cached = _shared_boards().get(key)
         if cached is not None and time.monotonic() - cached[0] < SHARED_BOARD_SECONDS:
             response = make_response(cached[1])
@@ -161,7 +163,7 @@ def _board(template: str, fragment: str | None = None, shared: bool = False):
             return _no_store(response)
 
     if site is not None:
-        context.update(board_context(db, site["id"], today(), bool(site["display_full_names"]), clips))
+        context.update(board_context(db, site["id"], day, full, clips))
         context["board_url"] = url_for("display.board", site=site["id"])
     response = render(template, fragment, **context)
     if key is not None:

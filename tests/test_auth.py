@@ -217,11 +217,11 @@ def test_display_account_sees_no_menu(app, accounts):
     post_login(client, "tv", ACCOUNTS["tv"][1])
 
     board = client.get("/display/").get_data(as_text=True)
-    refused = client.get("/roster/")
+    forbidden = client.get("/roster/")
 
     assert "Hôm nay không có điểm khám nào mở." in board
-    assert refused.status_code == 403
-    assert "<nav>" not in refused.get_data(as_text=True)
+    assert forbidden.status_code == 403
+    assert "<nav>" not in forbidden.get_data(as_text=True)
 
 
 def test_require_role_lets_site_admin_pass(app, accounts):

@@ -298,13 +298,13 @@ def stored_key(db, key: str, created_at: str, status: int = 303) -> None:
 
 def test_key_running_conflicts(app, calls):
     first, second = signed_in(app), signed_in(app)
-    held = threading.Thread(target=post, args=(first, KEY, "/counted?hold=1"))
-    held.start()
+    running = threading.Thread(target=post, args=(first, KEY, "/counted?hold=1"))
+    running.start()
     assert calls.entered.wait(timeout=30)
 
     response = post(second, KEY)
     calls.release.set()
-    held.join(timeout=30)
+    running.join(timeout=30)
     replayed = post(second, KEY)
 
     assert response.status_code == 409

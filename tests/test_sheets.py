@@ -562,14 +562,14 @@ def sheet_workers(app):
 def test_sheet_drawn_in_worker(sheet_workers, adult_visit, db):
     sheet_workers.config[workers.SHEET_WORKERS] = 0
     with sheet_workers.app_context():
-        here = result_sheet(db, adult_visit, size="A5")
+        in_process = result_sheet(db, adult_visit, size="A5")
     sheet_workers.config[workers.SHEET_WORKERS] = 1
 
     response = client_for(sheet_workers, "doc").get(f"/doctor/visit/{adult_visit['id']}/sheet?size=A5")
 
     drawn_by = {process.pid for process in workers._executor._processes.values()}
     assert response.status_code == 200
-    assert pdf_pages(response.data) == pdf_pages(here)
+    assert pdf_pages(response.data) == pdf_pages(in_process)
     assert drawn_by
     assert os.getpid() not in drawn_by
 

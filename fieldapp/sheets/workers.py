@@ -33,7 +33,7 @@ def worker_count() -> int:
 
 
 def draw(function, *args):
-    """Return function(*args), run in a sheet worker when the app has them, else here."""
+    """Return function(*args), run in a sheet worker when the app has them, else in the calling thread."""
     count = worker_count()
     if not count:
         return function(*args)
