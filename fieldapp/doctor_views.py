@@ -15,6 +15,7 @@ from . import (
     observations,
     queueing,
     results,
+    sheets,
     suggestions,
 )
 from .birthdates import parse_iso
@@ -273,6 +274,7 @@ def save(visit_id: str):
         log.info("conclusion of visit %s rejected: %s", visit_id, problem.code)
         status = 409 if problem.code == "conclusion_not_current" else 400
         return _render_visit(db, found_visit, form, {SAVE_PROBLEM_FIELDS.get(problem.code, "form"): problem}, status)
+    sheets.draw_ahead(db, found_visit)
     flash(_("Đã lưu kết luận."), "info")
     return redirect(url_for(".visit", visit_id=visit_id))
 

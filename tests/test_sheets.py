@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from conftest import PERSONAS, csrf_token, sign_in
 from fontTools.ttLib import TTFont
 
-from fieldapp import conclusions, create_app, observations, queueing
+from fieldapp import conclusions, create_app, observations, queueing, sheets
 from fieldapp.auth import add_staff
 from fieldapp.checkin import get_person
 from fieldapp.cli import main
@@ -28,6 +28,7 @@ from fieldapp.importer import import_files
 from fieldapp.observations import Author
 from fieldapp.rounds import SiteSpec, create_round, find_site
 from fieldapp.sheets import SheetNotReady, referral_note, result_sheet, workers
+from fieldapp.sheets import document as document_module
 from fieldapp.sheets.document import SheetDocument
 from fieldapp.slips.fonts import FONT_FILES, SHEET_CHARACTERS, SHEET_FONT_FILES
 from fieldapp.visits import Consent, Desk, check_in
@@ -549,6 +550,24 @@ def test_sheet_adds_full_fonts_when_needed(text, full_fonts):
     assert text in pdf_text(data)
 
 
+def test_fonts_kept_glyph_bounds_print_the_same(monkeypatch):
+    def draw() -> bytes:
+        with SheetDocument("A5", "Phiếu kết quả") as document:
+            document.start_sheet("Phiếu", "")
+            document.paragraph("Nguyễn Thị Ánh Tuyết, huyết áp 186/98 mmHg, ĐƯỜNG HUYẾT 6,4 mmol/L", bold=True)
+            return document.finish()
+
+    def pixels(data: bytes) -> bytes:
+        return pdfium.PdfDocument(data)[0].render(scale=2).to_pil().tobytes()
+
+    kept = draw()
+    monkeypatch.setattr(document_module, "keep_glyph_bounds", lambda pdf: None)
+    recomputed = draw()
+
+    assert kept != recomputed
+    assert pixels(kept) == pixels(recomputed)
+
+
 # Worker processes.
 
 
@@ -572,6 +591,37 @@ def test_sheet_drawn_in_worker(sheet_workers, adult_visit, db):
     assert pdf_pages(response.data) == pdf_pages(in_process)
     assert drawn_by
     assert os.getpid() not in drawn_by
+
+
+def test_conclusion_draws_sheet_ahead(sheet_workers, db):
+    visit = arrive(db, "Đặng Quốc Ưng")
+    record(db, visit, HYPERTENSIVE_ADULT)
+    client = client_for(sheet_workers, "doc")
+
+    saved = client.post(f"/doctor/visit/{visit['id']}", data={
+        "health_class": "II", "summary": "Huyết áp cao.", "csrf_token": csrf_token(client, f"/doctor/visit/{visit['id']}")})
+    ahead = list(workers._drawings.values())
+    response = client.get(f"/doctor/visit/{visit['id']}/sheet")
+
+    assert saved.status_code == 302
+    assert len(ahead) == 1
+    assert response.data == ahead[0].result()
+    assert list(workers._drawings.values()) == ahead
+    assert "Huyết áp cao." in pdf_text(response.data)
+
+
+def test_sheet_drawn_again_after_a_change(sheet_workers, db):
+    visit = make_adult_visit(db)
+    with sheet_workers.app_context():
+        sheets.draw_ahead(db, visit)
+    ahead = next(iter(workers._drawings.values())).result()
+    record(db, visit, {"temperature_c": 38.6})
+
+    response = client_for(sheet_workers, "doc").get(f"/doctor/visit/{visit['id']}/sheet")
+
+    assert len(workers._drawings) == 2
+    assert "38,6" in pdf_text(response.data)
+    assert "38,6" not in pdf_text(ahead)
 
 
 def test_broken_worker_falls_back(sheet_workers, adult_visit):

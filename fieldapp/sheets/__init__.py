@@ -18,8 +18,8 @@ PDF_TITLE = "Phiếu kết quả khám sức khỏe"
 REFERRAL_TITLE = "Giấy giới thiệu chuyển khám"
 REFERRAL_SIZE = "A5"
 
-__all__ = ["AUDIENCES", "SIZES", "SheetNotReady", "concluded_visits", "day_sheets", "referral_note",
-           "result_sheet"]
+__all__ = ["AUDIENCES", "SIZES", "SheetNotReady", "concluded_visits", "day_sheets", "draw_ahead",
+           "referral_note", "result_sheet"]
 
 
 def check_options(size: str, audience: str) -> None:
@@ -49,6 +49,15 @@ def result_sheet(db: sqlite_utils.Database, visit: dict, size: str = "A4", audie
     with force_locale("vi"):
         content = load(db, visit)
     return workers.draw(draw_result_sheet, content, size, audience == "parents")
+
+
+def draw_ahead(db: sqlite_utils.Database, visit: dict) -> None:
+    """Start drawing the visit's A4 sheet in a worker, as finishing the visit opens it; needs a conclusion."""
+    if not workers.worker_count():
+        return
+    with force_locale("vi"):
+        content = load(db, visit)
+    workers.draw_ahead(draw_result_sheet, content, "A4", False)
 
 
 def draw_result_sheet(content: SheetContent, size: str, parents: bool) -> bytes:

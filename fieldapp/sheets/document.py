@@ -14,7 +14,7 @@ from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, TableBordersLayout, XPos, YPos
 from fpdf.fonts import FontFace
 
-from fieldapp.slips.fonts import FONT_FILES, SHEET_FONT_FILES, fit_size, sheet_coverage
+from fieldapp.slips.fonts import FONT_FILES, SHEET_FONT_FILES, fit_size, keep_glyph_bounds, sheet_coverage
 
 FAMILY = "DejaVuSans"
 # The whole DejaVu Sans, added to a document only when its text has a character the cut-down fonts lack.
@@ -90,6 +90,7 @@ class SheetDocument:
         for style, font_style in (("regular", ""), ("bold", "B")):
             # add_font embeds the subset of glyphs used as a Unicode TrueType (CIDFontType2) font.
             pdf.add_font(FAMILY, font_style, SHEET_FONT_FILES[style])
+        keep_glyph_bounds(pdf)
         pdf.set_draw_color(RULE_GRAY)
 
     def add_full_fonts(self) -> None:
@@ -97,6 +98,7 @@ class SheetDocument:
         self.full_fonts = True
         for style, font_style in (("regular", ""), ("bold", "B")):
             self.pdf.add_font(FULL_FAMILY, font_style, FONT_FILES[style])
+        keep_glyph_bounds(self.pdf)
         self.pdf.set_fallback_fonts([FULL_FAMILY])
 
     # Fonts and sizes.

@@ -8,10 +8,13 @@ the laptop's other core. Without the setting (tests, commands) sheets are drawn 
 
 import atexit
 import concurrent.futures
+import hashlib
 import logging
 import multiprocessing
 import os
+import pickle
 import threading
+from collections import OrderedDict
 from multiprocessing.connection import wait
 
 from flask import current_app, has_app_context
@@ -22,11 +25,12 @@ log = logging.getLogger(__name__)
 SHEET_WORKERS = "SHEET_WORKERS"
 # A sheet that takes longer than this has a stuck worker behind it.
 TIMEOUT_S = 60
-# NOTE: a worker still needs about 80 ms for a sheet of 30 values under the exam-day load, so the sheet's
-# p95 (155 ms in bench/day_load.py) is above the 100 ms target; fpdf2's table layout and font subsetting dominate.
+# Drawings kept by content: a sheet is about 40 KB, and a drawing is wanted again only minutes later.
+KEPT_DRAWINGS = 32
 
 _executor: concurrent.futures.ProcessPoolExecutor | None = None
 _lock = threading.Lock()
+_drawings: OrderedDict[str, concurrent.futures.Future] = OrderedDict()
 
 
 def worker_count() -> int:
@@ -35,17 +39,50 @@ def worker_count() -> int:
 
 
 def draw(function, *args):
-    """Return function(*args), run in a sheet worker when the app has them, else in the calling thread."""
+    """Return function(*args), run in a sheet worker when the app has them, else in the calling thread.
+
+    A drawing of the same function and arguments that draw_ahead started, or that an earlier call kept,
+    is returned without drawing again.
+    """
     count = worker_count()
     if not count:
         return function(*args)
     try:
-        return _pool(count).submit(function, *args).result(timeout=TIMEOUT_S)
+        return _drawing(count, function, args).result(timeout=TIMEOUT_S)
     except concurrent.futures.process.BrokenProcessPool as error:
         # A worker died (killed, or out of memory): draw this sheet here and start new workers for the next.
         log.error("result sheet worker failed, drawing in the server: %s", error)
         _discard_pool()
         return function(*args)
+
+
+def draw_ahead(function, *args) -> None:
+    """Start function(*args) in a sheet worker for a draw() expected soon; does nothing without workers."""
+    count = worker_count()
+    if not count:
+        return
+    try:
+        _drawing(count, function, args)
+    except concurrent.futures.process.BrokenProcessPool as error:
+        log.error("result sheet worker failed, not drawing ahead: %s", error)
+        _discard_pool()
+
+
+def _drawing(count: int, function, args: tuple) -> concurrent.futures.Future:
+    """Return the kept drawing of function(*args) unless it failed, else start one and keep it."""
+    # The arguments are pickled to reach the worker anyway; their digest is the content's identity.
+    key = hashlib.sha256(pickle.dumps((function.__module__, function.__qualname__, args))).hexdigest()
+    with _lock:
+        kept = _drawings.get(key)
+        if kept is not None and not kept.cancelled() and not (kept.done() and kept.exception() is not None):
+            _drawings.move_to_end(key)
+            return kept
+    future = _pool(count).submit(function, *args)
+    with _lock:
+        _drawings[key] = future
+        while len(_drawings) > KEPT_DRAWINGS:
+            _drawings.popitem(last=False)
+    return future
 
 
 def _discard_pool() -> None:
@@ -54,6 +91,7 @@ def _discard_pool() -> None:
         if _executor is not None:
             _executor.shutdown(wait=False, cancel_futures=True)
         _executor = None
+        _drawings.clear()
 
 
 def start(count: int) -> None:

@@ -5,7 +5,7 @@ from typing import BinaryIO
 
 from fpdf import FPDF
 
-from fieldapp.slips.fonts import FONT_FILES
+from fieldapp.slips.fonts import FONT_FILES, keep_glyph_bounds
 from fieldapp.slips.layout import Fill, Line, Page, PageLayout, Text
 
 # fpdf2 family and style of each fonts.FONT_FILES style.
@@ -23,6 +23,7 @@ def render(pages: Iterable[Page], layout: PageLayout, out: BinaryIO, title: str)
     for style, (family, font_style) in FAMILIES.items():
         # add_font embeds the subset of glyphs used as a Unicode TrueType (CIDFontType2) font.
         pdf.add_font(family, font_style, FONT_FILES[style])
+    keep_glyph_bounds(pdf)
     pdf.set_fill_color(0)
 
     count = 0
