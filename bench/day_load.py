@@ -14,9 +14,10 @@ tests/day_roles.py. The 60 devices are split as at a ward's health station on a 
 - 2 doctors, who write every conclusion;
 - 2 coordinator tablets and 8 waiting-room TVs, which only poll.
 
-People arrive evenly over the 7 hours of the default sessions. The pauses between a person's actions
-are seconds of a real day divided by --speed; the pages' polling intervals are not scaled. A day at
---speed 20 therefore sends 20 times a real day's writes per second, with a real day's polling.
+People arrive evenly over the 7 hours of the default sessions. Each device opens its page at a random
+moment in the day's first minute, and the pauses between a person's actions are seconds of a real day;
+both are divided by --speed. The pages' polling intervals are not scaled. A day at --speed 20 therefore
+sends 20 times a real day's writes per second, with a real day's polling.
 
 Each request's round trip is measured in this process, which runs on the same cores as the server, so
 the figures include the clients' own delays. An error is a request that got no response or an
@@ -100,9 +101,14 @@ def print_report(summary: dict, seconds: float, load: DayLoad) -> None:
     requests = sum(figures["requests"] for figures in summary.values())
     print(f"\n{requests} requests in {seconds:.0f} s ({requests / seconds:.1f}/s); "
           f"{load.journal.checked_in()} checked in, {load.journal.finished_visits()} finished; "
-          f"events {dict(load.recorder.events)}")
+          f"events {dict(load.recorder.events)}; reconnections {reconnections(load)}")
     for error in load.recorder.errors[:10]:
         print(f"  error: {error}")
+
+
+def reconnections(load: DayLoad) -> int:
+    """Return how many requests found their kept-alive connection closed by the server and connected again."""
+    return sum(device.phone.reconnects for device in load.devices)
 
 
 def print_app_times(app: dict[str, dict]) -> None:
@@ -158,6 +164,7 @@ def main() -> None:
     worst = max((value for value in p95.values() if value is not None), default=None)
     print(json.dumps({
         "devices": args.devices, "people": len(ward.people), "errors": len(load.recorder.errors), "p95_ms": p95,
+        "reconnections": reconnections(load),
         "p50_ms": {endpoint: figures["p50_ms"] for endpoint, figures in summary.items()},
         "requests": sum(figures["requests"] for figures in summary.values()), "seconds": round(seconds),
         "speed": speed, "split": split, "checked_in": load.journal.checked_in(),

@@ -31,6 +31,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "fieldapp" / "templates"
 RETRY_LATER = {408, 409, 425, 429}
 # Seconds at speed 1 that a person spends between two requests, drawn uniformly from (low, high).
 PAUSES = {
+    "switch_on": (0, 60),    # every device: staff open the day's page over the first minute, not all at once
     "slip": (3, 6),          # reception: the person hands over the slip and the phone scans it
     "typing": (5, 10),       # reception: type a name and birth year
     "consent": (5, 10),      # reception: check the face, read the notice, tick consent
@@ -168,6 +169,9 @@ class Device:
         raise NotImplementedError
 
     def run(self) -> None:
+        # Devices started together would load their pages in one burst and poll in step all day.
+        if not self.pause("switch_on"):
+            return
         while not self.day.stopping.is_set():
             try:
                 self.work()
