@@ -15,8 +15,8 @@ tests/day_roles.py. The 60 devices are split as at a ward's health station on a 
 - 2 coordinator tablets and 8 waiting-room TVs, which only poll.
 
 People arrive evenly over the 7 hours of the default sessions. Each device opens its page at a random
-moment in the day's first minute, and the pauses between a person's actions are seconds of a real day;
-both are divided by --speed. The pages' polling intervals are not scaled. A day at --speed 20 therefore
+moment in the day's first minute. The pauses between a person's actions are seconds of a real day.
+Both are divided by --speed, but the pages' polling intervals are not. A day at --speed 20 therefore
 sends 20 times a real day's writes per second, with a real day's polling.
 
 Each request's round trip is measured in this process, which runs on the same cores as the server, so

@@ -52,7 +52,10 @@ def result_sheet(db: sqlite_utils.Database, visit: dict, size: str = "A4", audie
 
 
 def draw_ahead(db: sqlite_utils.Database, visit: dict) -> None:
-    """Start drawing the visit's A4 sheet in a worker, as finishing the visit opens it; needs a conclusion."""
+    """Start drawing the visit's A4 sheet in a worker, because finishing the visit opens it.
+
+    The visit must have a conclusion. Without sheet workers this does nothing.
+    """
     if not workers.worker_count():
         return
     with force_locale("vi"):

@@ -1,6 +1,6 @@
 """Result sheets drawn in worker processes, so building a PDF does not hold the site server's GIL.
 
-A sheet takes about 65 ms of CPU with fpdf2. Drawn in a request thread, it held the one interpreter
+An adult's sheet of 10 values takes about 40 ms of CPU with fpdf2. Drawn in a request thread, it held the one interpreter
 that serves every phone, and other requests waited for it. `fieldapp serve` sets SHEET_WORKERS, and
 the visit's content, read from the database in the request, is sent to a worker process to draw, on
 the laptop's other core. Without the setting (tests, commands) sheets are drawn in the calling thread.
@@ -25,8 +25,9 @@ log = logging.getLogger(__name__)
 SHEET_WORKERS = "SHEET_WORKERS"
 # A sheet that takes longer than this has a stuck worker behind it.
 TIMEOUT_S = 60
-# Drawings kept by content: a sheet is about 40 KB, and a drawing is wanted again only minutes later.
-KEPT_DRAWINGS = 32
+# Drawings kept by content digest, so that the sheet opened after a conclusion, or a reprint, is not drawn
+# again. A sheet is about 40 KB.
+MAX_DRAWINGS = 32
 
 _executor: concurrent.futures.ProcessPoolExecutor | None = None
 _lock = threading.Lock()
@@ -41,8 +42,8 @@ def worker_count() -> int:
 def draw(function, *args):
     """Return function(*args), run in a sheet worker when the app has them, else in the calling thread.
 
-    A drawing of the same function and arguments that draw_ahead started, or that an earlier call kept,
-    is returned without drawing again.
+    When draw_ahead or an earlier draw() has drawn the same function with the same arguments, that
+    drawing is returned.
     """
     count = worker_count()
     if not count:
@@ -57,7 +58,10 @@ def draw(function, *args):
 
 
 def draw_ahead(function, *args) -> None:
-    """Start function(*args) in a sheet worker for a draw() expected soon; does nothing without workers."""
+    """Start function(*args) in a sheet worker, so that a draw() of the same call soon finds it drawn.
+
+    Without sheet workers this does nothing.
+    """
     count = worker_count()
     if not count:
         return
@@ -69,7 +73,7 @@ def draw_ahead(function, *args) -> None:
 
 
 def _drawing(count: int, function, args: tuple) -> concurrent.futures.Future:
-    """Return the kept drawing of function(*args) unless it failed, else start one and keep it."""
+    """Return the running or finished drawing of function(*args), or start one if there is none or it failed."""
     # The arguments are pickled to reach the worker anyway; their digest is the content's identity.
     key = hashlib.sha256(pickle.dumps((function.__module__, function.__qualname__, args))).hexdigest()
     with _lock:
@@ -80,7 +84,7 @@ def _drawing(count: int, function, args: tuple) -> concurrent.futures.Future:
     future = _pool(count).submit(function, *args)
     with _lock:
         _drawings[key] = future
-        while len(_drawings) > KEPT_DRAWINGS:
+        while len(_drawings) > MAX_DRAWINGS:
             _drawings.popitem(last=False)
     return future
 
