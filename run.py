@@ -1,8 +1,9 @@
 """Set up fieldapp in a local virtual environment and run it: `python run.py demo` or `python run.py test`.
 
 Works the same on Linux and Windows with only Python 3.11+ installed. `test` also installs
-Debian's Chromium for the browser tests and PostgreSQL for the central store's tests when it runs
-as root on a Debian-like system, and makes the PostgreSQL tests fail rather than skip without it.
+Debian's Chromium for the browser tests, PostgreSQL for the central store's tests and espeak-ng for
+the display's voice clips when it runs as root on a Debian-like system, and makes the PostgreSQL
+tests fail rather than skip without it.
 """
 
 import glob
@@ -35,15 +36,29 @@ def ensure_venv(extras: str) -> None:
     run(PYTHON, "-m", "pip", "install", "--quiet", "-e", f".{extras}")
 
 
+def apt_install(*packages: str) -> bool:
+    """Install Debian packages when running as root where apt-get exists; False when that is not possible."""
+    if not (shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0):
+        return False
+    run("apt-get", "update", "-qq")
+    run("apt-get", "install", "-y", "-qq", *packages, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    return True
+
+
 def ensure_chromium() -> None:
     """Install Debian's chromium and chromium-driver for the browser tests if they are missing."""
     if os.environ.get("CHROMIUM") or shutil.which("chromium") or os.name == "nt":
         return
-    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
-        run("apt-get", "update", "-qq")
-        run("apt-get", "install", "-y", "-qq", "chromium", "chromium-driver", env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
-    else:
+    if not apt_install("chromium", "chromium-driver"):
         print("Chromium not found: browser tests will be skipped. Install chromium or set CHROMIUM=/path/to/chrome.")
+
+
+def ensure_espeak() -> None:
+    """Install Debian's espeak-ng, which renders the display's voice clips, if it is missing."""
+    if shutil.which("espeak-ng") or os.name == "nt":
+        return
+    if not apt_install("espeak-ng"):
+        print("espeak-ng not found: the voice clip tests will be skipped. Install espeak-ng to run them.")
 
 
 def postgres_found() -> bool:
@@ -59,10 +74,7 @@ def ensure_postgres() -> None:
     """
     if postgres_found():
         return
-    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
-        run("apt-get", "update", "-qq")
-        run("apt-get", "install", "-y", "-qq", "postgresql", env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
-    else:
+    if not apt_install("postgresql"):
         print("PostgreSQL not found: the central store's PostgreSQL tests will fail. Install PostgreSQL, "
               "or set FIELDAPP_REQUIRE_POSTGRES=0 to skip them.")
 
@@ -76,6 +88,7 @@ def main() -> None:
         ensure_venv("[test]")
         ensure_chromium()
         ensure_postgres()
+        ensure_espeak()
         # The central store's tests must run against PostgreSQL here, not be skipped.
         environment = {**os.environ, "FIELDAPP_REQUIRE_POSTGRES": os.environ.get("FIELDAPP_REQUIRE_POSTGRES", "1")}
         run(PYTHON, "-m", "pytest", *sys.argv[2:], env=environment)

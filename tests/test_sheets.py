@@ -550,7 +550,7 @@ def test_sheet_adds_full_fonts_when_needed(text, full_fonts):
     assert text in pdf_text(data)
 
 
-def test_fonts_kept_glyph_bounds_print_the_same(monkeypatch):
+def test_stored_glyph_bounds_print_the_same(monkeypatch):
     def draw() -> bytes:
         with SheetDocument("A5", "Phiếu kết quả") as document:
             document.start_sheet("Phiếu", "")
