@@ -552,3 +552,29 @@ def test_offline_navigation_shows_offline_page(context, server):
     page.goto("/roster/")
 
     expect(page.get_by_role("heading", name="Mất kết nối với máy chủ của điểm khám")).to_be_visible()
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_page_and_worker_share_queue_database(context, server):
+    page = context.new_page()
+    page.goto("/login")
+    page.evaluate("navigator.serviceWorker.ready")
+    worker = context.service_workers[0] if context.service_workers else context.wait_for_event("serviceworker")
+
+    # The page module opens the queue database first; the worker must open the same stores and version.
+    page_stores = page.evaluate("""async () => {
+        const db = await globalThis.fieldappQueue.openQueue();
+        const stores = [...db.objectStoreNames, db.version];
+        db.close();
+        return stores;
+    }""")
+    worker_stores = worker.evaluate("""async () => {
+        const db = await self.fieldappQueue.openQueue();
+        const stores = [...db.objectStoreNames, db.version];
+        db.close();
+        return stores;
+    }""")
+
+    assert page_stores == ["meta", "posts", 1]
+    assert worker_stores == page_stores

@@ -10,11 +10,9 @@ const CACHE_PREFIX = "fieldapp-static-";
 const CACHE_NAME = CACHE_PREFIX + VERSION;
 const PRECACHED_PATHS = new Set(PRECACHE_URLS);
 
-// The same database as offline.js: keep the names and version in step.
-const QUEUE_DB = "fieldapp-offline";
-const QUEUE_DB_VERSION = 1;
-const QUEUE_STORE = "posts";
-const META_STORE = "meta";
+// The database of queued posts, shared with offline.js.
+importScripts("/static/js/queue-db.js");
+const { QUEUE_STORE, META_STORE, openQueue, requestResult, transactionDone } = self.fieldappQueue;
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -109,28 +107,4 @@ async function queueForm(request) {
   transaction.objectStore(QUEUE_STORE).add(record);
   await transactionDone(transaction);
   db.close();
-}
-
-function openQueue() {
-  const opening = indexedDB.open(QUEUE_DB, QUEUE_DB_VERSION);
-  opening.onupgradeneeded = () => {
-    opening.result.createObjectStore(QUEUE_STORE, { keyPath: "id", autoIncrement: true });
-    opening.result.createObjectStore(META_STORE);
-  };
-  return requestResult(opening);
-}
-
-function requestResult(request) {
-  return new Promise((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-}
-
-function transactionDone(transaction) {
-  return new Promise((resolve, reject) => {
-    transaction.oncomplete = () => resolve();
-    transaction.onerror = () => reject(transaction.error);
-    transaction.onabort = () => reject(transaction.error);
-  });
 }

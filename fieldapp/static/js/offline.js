@@ -10,10 +10,9 @@
 // form as it was typed, unless someone has typed on it since. The offline page has no session to send
 // the queue with: it checks whether the server responds again and then returns to the page it replaced.
 
-const QUEUE_DB = "fieldapp-offline";
-const QUEUE_DB_VERSION = 1; // sw.js opens the same database: keep the names and version in step.
-const QUEUE_STORE = "posts";
-const META_STORE = "meta";
+import "./queue-db.js";
+
+const { QUEUE_STORE, META_STORE, openQueue, requestResult, transactionDone } = globalThis.fieldappQueue;
 const KEY_HEADER = "Idempotency-Key";
 const KEY_FIELD = "idempotency_key";
 const CSRF_FIELD = "csrf_token";
@@ -43,30 +42,6 @@ function newKey() {
 }
 
 // --- IndexedDB -------------------------------------------------------------------------------
-
-function openQueue() {
-  const opening = indexedDB.open(QUEUE_DB, QUEUE_DB_VERSION);
-  opening.onupgradeneeded = () => {
-    opening.result.createObjectStore(QUEUE_STORE, { keyPath: "id", autoIncrement: true });
-    opening.result.createObjectStore(META_STORE);
-  };
-  return requestResult(opening);
-}
-
-function requestResult(request) {
-  return new Promise((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-}
-
-function transactionDone(transaction) {
-  return new Promise((resolve, reject) => {
-    transaction.oncomplete = () => resolve();
-    transaction.onerror = () => reject(transaction.error);
-    transaction.onabort = () => reject(transaction.error);
-  });
-}
 
 async function withStore(name, mode, work) {
   const db = await openQueue();
