@@ -152,7 +152,7 @@ def index():
     counts = {key: len(group) for key, group in groups.items()} | {"done": len(done)}
     _audit("doctor_list_viewed", None, {"visits": len(rows)})
     return render("doctor/index.html", groups=groups, counts=counts, total=len(rows),
-                  hidden_done=len(done) - len(shown_done))
+                  hidden_done=len(done) - len(shown_done), done_shown=DONE_SHOWN, show_all=show_all)
 
 
 # The visit page.

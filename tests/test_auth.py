@@ -222,6 +222,17 @@ def test_display_account_sees_no_menu(app, accounts):
     assert "Hôm nay không có điểm khám nào mở." in board
     assert forbidden.status_code == 403
     assert "<nav>" not in forbidden.get_data(as_text=True)
+    assert 'href="/">Về màn hình gọi số</a>' in forbidden.get_data(as_text=True)
+
+
+def test_forbidden_page_hides_board_link(app, accounts):
+    client = app.test_client()
+    post_login(client, "doc", ACCOUNTS["doc"][1])
+
+    forbidden = client.get("/rounds/")
+
+    assert forbidden.status_code == 403
+    assert "Về màn hình gọi số" not in forbidden.get_data(as_text=True)
 
 
 def test_require_role_lets_site_admin_pass(app, accounts):

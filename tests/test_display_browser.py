@@ -12,7 +12,7 @@ import pypdfium2 as pdfium
 import pytest
 from live_server import SiteServer
 from playwright.sync_api import expect, sync_playwright
-from test_browser import CHROMIUM, CHROMIUM_ARGS, record_console_error, screenshot
+from test_browser import CHROMIUM, CHROMIUM_ARGS, PHONE_HEIGHT, PHONE_WIDTH, record_console_error, screenshot
 from test_voice import fake_clips
 
 from fieldapp import voice
@@ -176,4 +176,23 @@ def test_ticket_prints_80mm(tv, server, tmp_path):
     assert str(visit["queue_number"]) in text
     assert "Trần Thị Bình" in text
     assert "In phiếu" not in text
+    assert tv.errors == []
+
+
+def test_display_fits_phone_width(tv, server, tmp_path):
+    for name in ("Đỗ Thị Mai", "Hoàng Văn Nam", "Vũ Thị Lan"):
+        queued_visit(server, name)
+    task = call_next(server.db, measure_desk(server)[0])
+    tv.set_viewport_size({"width": PHONE_WIDTH, "height": PHONE_HEIGHT})
+
+    called = tv.locator(f'.desk.called[data-call-key^="{task["id"]}:"]')
+    expect(called).to_have_count(1, timeout=CALL_SHOWN_MS)
+    screenshot(tv, tmp_path, "display-360")
+    numbers = tv.locator(".line .numbers").first.bounding_box()
+    card = called.bounding_box()
+
+    assert tv.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
+    assert card["x"] + card["width"] <= PHONE_WIDTH
+    assert numbers["width"] > 0
+    assert numbers["x"] + numbers["width"] <= PHONE_WIDTH
     assert tv.errors == []

@@ -532,9 +532,25 @@ def test_list_shows_last_concluded_first(db, doctor, monkeypatch):
 
     assert re.findall(r'href="/doctor/visit/([^"]+)"', page) == [finished[2], finished[1]]
     assert "Đã kết luận xong (3)" in page
-    assert 'href="/doctor/?done=all">Xem cả 3 người</a>' in page
+    assert "2 lượt kết luận gần nhất, mới nhất ở trên cùng." in page
+    assert 'href="/doctor/?done=all#done">Xem cả 3 người</a>' in page
+    assert 'id="done"' in page
     assert re.findall(r'href="/doctor/visit/([^"]+)"', every) == finished[::-1]
     assert "Xem cả" not in every
+    assert "Cả 3 lượt kết luận, mới nhất ở trên cùng." in every
+    assert 'href="/doctor/#done">Chỉ xem 2 lượt gần nhất</a>' in every
+
+
+def test_list_few_done_no_switch(db, doctor):
+    visit = arrive(db, "worker")
+    queueing.done(db, bring_to_doctor(db, visit))
+
+    page = text_of(doctor.get("/doctor/"))
+    every = text_of(doctor.get("/doctor/?done=all"))
+
+    assert "Đã kết luận xong (1)" in page
+    assert "Xem cả" not in page
+    assert "Chỉ xem" not in every
 
 
 def test_list_empty_day_message(doctor):

@@ -20,6 +20,7 @@ from test_browser import (
 )
 
 from fieldapp import observations, queueing
+from fieldapp.doctor_views import DONE_SHOWN
 from fieldapp.auth import add_staff
 from fieldapp.checkin import get_person
 from fieldapp.db import DATABASE_NAME, connect, write
@@ -67,7 +68,7 @@ def server(tmp_path_factory):
 
     try:
         with SiteServer(data_dir, folder / "server.log") as served:
-            yield SimpleNamespace(url=served.url, db=db, visits=visits)
+            yield SimpleNamespace(url=served.url, db=db, visits=visits, desk=desk)
     finally:
         db.conn.close()
 
@@ -144,4 +145,40 @@ def test_doctor_page_on_laptop(browser, server, tmp_path):
     screenshot(page, tmp_path, "doctor-templates-1280")
 
     assert page_width(page) <= LAPTOP_WIDTH + 1
+    assert page.errors == []
+
+
+def doctor_done_count(db) -> int:
+    return db.execute("""SELECT count(*) FROM task JOIN station_type ON station_type.id = task.station_type_id
+                         WHERE station_type.code = 'doctor' AND task.status = 'done'""").fetchone()[0]
+
+
+def test_all_concluded_link_on_phone(browser, server, tmp_path):
+    doctor_desk = server.db.execute("""SELECT desk.id FROM desk JOIN station_type ON station_type.id = desk.station_type_id
+                                       WHERE station_type.code = 'doctor'""").fetchone()[0]
+    for offset in range(2, DONE_SHOWN + 4):
+        checked_in_worker(server.db, server.desk, offset)
+    # The doctor's line also contains the fixture's two visits, so the test counts the finished tasks afterwards.
+    for _ in range(DONE_SHOWN + 2):
+        queueing.done(server.db, queueing.call_next(server.db, doctor_desk)["id"])
+    concluded = doctor_done_count(server.db)
+    page = open_page(browser, server, PHONE_WIDTH, PHONE_HEIGHT)
+    page.goto("/doctor/")
+    done = page.locator("#done")
+
+    show_all = done.get_by_role("link", name=f"Xem cả {concluded} người")
+    box = show_all.bounding_box()
+    screenshot(page, tmp_path, "doctor-list-done-360")
+    assert done.locator(".visits li").count() == DONE_SHOWN
+    assert box["height"] >= 44
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= PHONE_WIDTH
+    assert page_width(page) <= PHONE_WIDTH + 1
+    show_all.click()
+    expect(done.locator(".visits li")).to_have_count(concluded)
+    screenshot(page, tmp_path, "doctor-list-all-360")
+    page.get_by_role("link", name=f"Chỉ xem {DONE_SHOWN} lượt gần nhất").click()
+
+    expect(done.locator(".visits li")).to_have_count(DONE_SHOWN)
+    assert page.url.endswith("/doctor/#done")
     assert page.errors == []
