@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -9,16 +10,58 @@ import pytest
 from fieldapp import create_app
 from fieldapp.auth import add_staff
 from fieldapp.db import DATABASE_NAME, connect, write
+from fieldapp.importer import import_files
+from fieldapp.invitations import invite
+from fieldapp.rounds import SiteSpec, create_round, sites
+from fieldapp.visits import Desk
 
 DATA = Path(__file__).parent / "data"
 SAMPLE = DATA / "ward-3000"
 # The sample ward's lists were written on this date; age groups are counted on it.
 SAMPLE_DATE = dt.date(2025, 10, 15)
+# The police's population extract: a cross-check for the invitation lists, not a list itself.
+POPULATION_FILE = "cong-an-dan-cu.csv"
+STATION_SITE = SiteSpec("Trạm Y tế phường An Lạc", "12 Lê Lợi", 40)
 PERSONAS = {
     "officer": ("site_admin", "2468"),
     "nurse": ("station", "1357"),
     "reception": ("reception", "1111"),
 }
+
+
+def sample_lists() -> list[Path]:
+    """Return the sample ward's invitation lists: every file except the population extract."""
+    return sorted(path for path in SAMPLE.iterdir() if path.is_file() and path.name != POPULATION_FILE)
+
+
+def import_station_ward(db, days: int = 1, lists: list[Path] | None = None) -> Desk:
+    """Import the sample ward's lists (or the given ones) and open a round from today at one station.
+
+    Everyone imported is invited. Return today's desk at that station.
+    """
+    import_files(db, lists or sample_lists(), SAMPLE_DATE)
+    with write(db):
+        round_id = create_round(db, "Đợt 1", dt.date.today(), days, [STATION_SITE])
+        site_id = sites(db, round_id)[0]["id"]
+        invite(db, round_id, site_id, "all")
+    return Desk(round_id, site_id, dt.date.today().isoformat())
+
+
+def add_accounts(data_dir: Path, accounts: dict[str, tuple[str, str]] = PERSONAS) -> None:
+    """Add one staff account per username: (role, PIN), with the username as display name."""
+    db = connect(data_dir / DATABASE_NAME)
+    with write(db):
+        for username, (role, pin) in accounts.items():
+            add_staff(db, username, username.title(), role, pin)
+    db.conn.close()
+
+
+def site_app(data_dir: Path, ward_file: Path, accounts: dict[str, tuple[str, str]] = PERSONAS):
+    """Return a test app on a copy of ward_file, with the given staff accounts."""
+    shutil.copy(ward_file, data_dir / DATABASE_NAME)
+    app = create_app({"DATA_DIR": str(data_dir), "TESTING": True})
+    add_accounts(data_dir, accounts)
+    return app
 
 
 @pytest.fixture
@@ -33,11 +76,7 @@ def app(data_dir: Path):
     # No pause after failed sign-ins: the lockout tests make many on purpose.
     app = create_app({"DATA_DIR": str(data_dir), "TESTING": True, "SIGN_IN_FAILURE_DELAY": 0})
     with app.app_context():
-        db = connect(data_dir / DATABASE_NAME)
-        with write(db):
-            for username, (role, pin) in PERSONAS.items():
-                add_staff(db, username, username.title(), role, pin)
-        db.conn.close()
+        add_accounts(data_dir)
     return app
 
 

@@ -2,16 +2,13 @@
 
 import datetime as dt
 import re
-import shutil
 import threading
 from pathlib import Path
 
 import pytest
 from stdnum import damm
 
-from conftest import PERSONAS, SAMPLE, SAMPLE_DATE, csrf_token, sign_in
-from fieldapp import create_app
-from fieldapp.auth import add_staff
+from conftest import SAMPLE_DATE, csrf_token, sample_lists, sign_in, site_app
 from fieldapp.cccd_qr import parse_card
 from fieldapp.checkin import classify, look_up
 from fieldapp.db import DATABASE_NAME, connect, write
@@ -40,8 +37,7 @@ def ward_file(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("checkin")
     path = folder / DATABASE_NAME
     db = connect(path)
-    lists = sorted(p for p in SAMPLE.iterdir() if p.is_file() and p.name != "cong-an-dan-cu.csv")
-    import_files(db, lists, SAMPLE_DATE)
+    import_files(db, sample_lists(), SAMPLE_DATE)
     with write(db):
         earlier = create_round(db, "Đợt 0", TODAY - dt.timedelta(days=60), 1, [EARLIER])
         invite(db, earlier, sites(db, earlier)[0]["id"], "group", "1")
@@ -55,14 +51,7 @@ def ward_file(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def app(data_dir: Path, ward_file: Path):
-    shutil.copy(ward_file, data_dir / DATABASE_NAME)
-    app = create_app({"DATA_DIR": str(data_dir), "TESTING": True})
-    db = connect(data_dir / DATABASE_NAME)
-    with write(db):
-        for username, (role, pin) in PERSONAS.items():
-            add_staff(db, username, username.title(), role, pin)
-    db.conn.close()
-    return app
+    return site_app(data_dir, ward_file)
 
 
 class Ward:

@@ -6,7 +6,6 @@ vendored ZXing WebAssembly reader. The server runs as `fieldapp serve --no-https
 where the camera is allowed because localhost counts as a secure context.
 """
 
-import datetime as dt
 import io
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,7 +15,7 @@ import pypdfium2 as pdfium
 import pytest
 import qrcode
 import zxingcpp
-from conftest import SAMPLE, SAMPLE_DATE
+from conftest import import_station_ward
 from live_server import SiteServer
 from PIL import Image
 from playwright.sync_api import Page, expect, sync_playwright
@@ -33,9 +32,6 @@ from test_slips import cells
 from fieldapp.auth import add_staff
 from fieldapp.db import DATABASE_NAME, connect, write
 from fieldapp.distribution import bundles
-from fieldapp.importer import import_files
-from fieldapp.invitations import invite
-from fieldapp.rounds import SiteSpec, create_round, sites
 from fieldapp.slips import render_slips
 
 pytestmark = pytest.mark.browser
@@ -54,16 +50,13 @@ def server(tmp_path_factory):
     data_dir = folder / "site"
     data_dir.mkdir()
     db = connect(data_dir / DATABASE_NAME)
-    lists = sorted(p for p in SAMPLE.iterdir() if p.is_file() and p.name != "cong-an-dan-cu.csv")
-    import_files(db, lists, SAMPLE_DATE)
+    desk = import_station_ward(db, days=2)
     with write(db):
-        round_id = create_round(db, "Đợt 1", dt.date.today(), 2, [SiteSpec("Trạm Y tế phường An Lạc", "12 Lê Lợi", 40)])
-        invite(db, round_id, sites(db, round_id)[0]["id"], "all")
         add_staff(db, "reception", "Lễ tân", "reception", "1111")
 
     try:
         with SiteServer(data_dir, folder / "server.log") as served:
-            yield SimpleNamespace(url=served.url, db=db, round_id=round_id, folder=folder)
+            yield SimpleNamespace(url=served.url, db=db, round_id=desk.round_id, folder=folder)
     finally:
         db.conn.close()
 

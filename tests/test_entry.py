@@ -3,20 +3,16 @@
 import datetime as dt
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import PERSONAS, SAMPLE, SAMPLE_DATE, csrf_token
+from conftest import PERSONAS, csrf_token, import_station_ward, site_app
 
-from fieldapp import clinical, create_app, queueing
-from fieldapp.auth import add_staff
+from fieldapp import clinical, queueing
 from fieldapp.checkin import get_person
 from fieldapp.db import DATABASE_NAME, connect, write
 from fieldapp.entry_form import BP_THIRD_READING_GAP, needs_third_reading
-from fieldapp.importer import import_files
-from fieldapp.invitations import invite
-from fieldapp.rounds import SiteSpec, create_round, sites
+from fieldapp.rounds import sites
 from fieldapp.visits import Consent, Desk, check_in
 
 TODAY = dt.date.today()
@@ -26,28 +22,16 @@ ACCOUNTS = {**PERSONAS, "coord": ("coordinator", "3333"), "doc": ("doctor", "444
 @pytest.fixture(scope="module")
 def ward_file(tmp_path_factory) -> Path:
     """The sample ward with a round today at one station, everyone invited."""
-    folder = tmp_path_factory.mktemp("entry")
-    path = folder / DATABASE_NAME
+    path = tmp_path_factory.mktemp("entry") / DATABASE_NAME
     db = connect(path)
-    lists = sorted(p for p in SAMPLE.iterdir() if p.is_file() and p.name != "cong-an-dan-cu.csv")
-    import_files(db, lists, SAMPLE_DATE)
-    with write(db):
-        round_id = create_round(db, "Đợt 1", TODAY, 1, [SiteSpec("Trạm Y tế phường An Lạc", "12 Lê Lợi", 40)])
-        invite(db, round_id, sites(db, round_id)[0]["id"], "all")
+    import_station_ward(db)
     db.conn.close()
     return path
 
 
 @pytest.fixture
 def app(data_dir: Path, ward_file: Path):
-    shutil.copy(ward_file, data_dir / DATABASE_NAME)
-    app = create_app({"DATA_DIR": str(data_dir), "TESTING": True})
-    db = connect(data_dir / DATABASE_NAME)
-    with write(db):
-        for username, (role, pin) in ACCOUNTS.items():
-            add_staff(db, username, username.title(), role, pin)
-    db.conn.close()
-    return app
+    return site_app(data_dir, ward_file, ACCOUNTS)
 
 
 def desk_of(db) -> Desk:

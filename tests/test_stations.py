@@ -2,19 +2,14 @@
 
 import datetime as dt
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import PERSONAS, SAMPLE, SAMPLE_DATE, csrf_token, sign_in
+from conftest import PERSONAS, csrf_token, import_station_ward, sign_in, site_app
 
-from fieldapp import create_app
-from fieldapp.auth import add_staff
 from fieldapp.checkin import get_person
 from fieldapp.db import DATABASE_NAME, connect, write
-from fieldapp.importer import import_files
-from fieldapp.invitations import invite
-from fieldapp.rounds import SiteSpec, create_round, sites
+from fieldapp.rounds import sites
 from fieldapp.visits import Consent, Desk, check_in, queue_unqueued, record_visit
 
 TODAY = dt.date.today()
@@ -23,28 +18,16 @@ TODAY = dt.date.today()
 @pytest.fixture(scope="module")
 def ward_file(tmp_path_factory) -> Path:
     """The sample ward with a round today at one station, everyone invited."""
-    folder = tmp_path_factory.mktemp("stations")
-    path = folder / DATABASE_NAME
+    path = tmp_path_factory.mktemp("stations") / DATABASE_NAME
     db = connect(path)
-    lists = sorted(p for p in SAMPLE.iterdir() if p.is_file() and p.name != "cong-an-dan-cu.csv")
-    import_files(db, lists, SAMPLE_DATE)
-    with write(db):
-        round_id = create_round(db, "Đợt 1", TODAY, 1, [SiteSpec("Trạm Y tế phường An Lạc", "12 Lê Lợi", 40)])
-        invite(db, round_id, sites(db, round_id)[0]["id"], "all")
+    import_station_ward(db)
     db.conn.close()
     return path
 
 
 @pytest.fixture
 def app(data_dir: Path, ward_file: Path):
-    shutil.copy(ward_file, data_dir / DATABASE_NAME)
-    app = create_app({"DATA_DIR": str(data_dir), "TESTING": True})
-    db = connect(data_dir / DATABASE_NAME)
-    with write(db):
-        for username, (role, pin) in PERSONAS.items():
-            add_staff(db, username, username.title(), role, pin)
-    db.conn.close()
-    return app
+    return site_app(data_dir, ward_file, PERSONAS)
 
 
 @pytest.fixture

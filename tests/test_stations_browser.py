@@ -1,10 +1,9 @@
 """Station and coordinator screens in Debian's Chromium at phone size, against `fieldapp serve --no-https`."""
 
-import datetime as dt
 from types import SimpleNamespace
 
 import pytest
-from conftest import SAMPLE, SAMPLE_DATE
+from conftest import import_station_ward
 from live_server import SiteServer
 from playwright.sync_api import Page, expect, sync_playwright
 from test_browser import (
@@ -19,10 +18,7 @@ from test_browser import (
 from fieldapp.auth import add_staff
 from fieldapp.checkin import get_person
 from fieldapp.db import DATABASE_NAME, connect, write
-from fieldapp.importer import import_files
-from fieldapp.invitations import invite
-from fieldapp.rounds import SiteSpec, create_round, sites
-from fieldapp.visits import Consent, Desk, check_in
+from fieldapp.visits import Consent, check_in
 
 pytestmark = pytest.mark.browser
 
@@ -38,19 +34,14 @@ def server(tmp_path_factory):
     data_dir = folder / "site"
     data_dir.mkdir()
     db = connect(data_dir / DATABASE_NAME)
-    lists = sorted(p for p in SAMPLE.iterdir() if p.is_file() and p.name != "cong-an-dan-cu.csv")
-    import_files(db, lists, SAMPLE_DATE)
+    desk = import_station_ward(db)
     with write(db):
-        round_id = create_round(db, "Đợt 1", dt.date.today(), 1, [SiteSpec("Trạm Y tế phường An Lạc", "12 Lê Lợi", 40)])
-        site_id = sites(db, round_id)[0]["id"]
-        invite(db, round_id, site_id, "all")
         for username, (role, pin) in ACCOUNTS.items():
             add_staff(db, username, username.title(), role, pin)
 
     try:
         with SiteServer(data_dir, folder / "server.log") as served:
-            yield SimpleNamespace(url=served.url, db=db, desk=Desk(round_id, site_id, dt.date.today().isoformat()),
-                                  arrived=0)
+            yield SimpleNamespace(url=served.url, db=db, desk=desk, arrived=0)
     finally:
         db.conn.close()
 

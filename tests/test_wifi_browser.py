@@ -24,7 +24,7 @@ from types import SimpleNamespace
 from urllib.parse import parse_qs
 
 import pytest
-from conftest import SAMPLE, SAMPLE_DATE
+from conftest import SAMPLE, import_station_ward
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from live_server import SiteServer
@@ -43,10 +43,7 @@ from fieldapp.auth import add_staff
 from fieldapp.checkin import get_person
 from fieldapp.clinical import catalogue
 from fieldapp.db import DATABASE_NAME, connect, write
-from fieldapp.importer import import_files
-from fieldapp.invitations import invite
-from fieldapp.rounds import SiteSpec, create_round, sites
-from fieldapp.visits import Consent, Desk, check_in
+from fieldapp.visits import Consent, check_in
 
 pytestmark = pytest.mark.browser
 
@@ -85,18 +82,15 @@ def server(tmp_path_factory):
     data_dir = folder / "site"
     data_dir.mkdir()
     db = connect(data_dir / DATABASE_NAME)
-    import_files(db, [SAMPLE / "tdp-01-nguoi-cao-tuoi.xlsx"], SAMPLE_DATE)
+    desk = import_station_ward(db, lists=[SAMPLE / "tdp-01-nguoi-cao-tuoi.xlsx"])
     with write(db):
-        round_id = create_round(db, "Đợt 1", dt.date.today(), 1, [SiteSpec("Trạm Y tế phường An Lạc", "12 Lê Lợi", 40)])
-        site_id = sites(db, round_id)[0]["id"]
-        invite(db, round_id, site_id, "all")
         username, role, pin = NURSE
         nurse_id = add_staff(db, username, "Điều dưỡng Lan", role, pin)
 
     site = SiteServer(data_dir, folder / "server.log", https=True).start()
     try:
         yield SimpleNamespace(url=site.url, certificate=data_dir / "tls" / "server.pem", db=db, nurse_id=nurse_id,
-                              desk=Desk(round_id, site_id, dt.date.today().isoformat()), arrived=0)
+                              desk=desk, arrived=0)
     finally:
         site.stop()
         db.conn.close()
