@@ -554,6 +554,15 @@ def test_offline_navigation_shows_offline_page(context, server):
     expect(page.get_by_role("heading", name="Mất kết nối với máy chủ của điểm khám")).to_be_visible()
 
 
+# Run in a page or in the service worker: the queue database's store names and version.
+QUEUE_STORES_SCRIPT = """async () => {
+    const db = await globalThis.fieldappQueue.openQueue();
+    const stores = [...db.objectStoreNames, db.version];
+    db.close();
+    return stores;
+}"""
+
+
 @pytest.mark.browser
 @needs_chromium
 def test_page_and_worker_share_queue_database(context, server):
@@ -563,18 +572,8 @@ def test_page_and_worker_share_queue_database(context, server):
     worker = context.service_workers[0] if context.service_workers else context.wait_for_event("serviceworker")
 
     # The page module opens the queue database first; the worker must open the same stores and version.
-    page_stores = page.evaluate("""async () => {
-        const db = await globalThis.fieldappQueue.openQueue();
-        const stores = [...db.objectStoreNames, db.version];
-        db.close();
-        return stores;
-    }""")
-    worker_stores = worker.evaluate("""async () => {
-        const db = await self.fieldappQueue.openQueue();
-        const stores = [...db.objectStoreNames, db.version];
-        db.close();
-        return stores;
-    }""")
+    page_stores = page.evaluate(QUEUE_STORES_SCRIPT)
+    worker_stores = worker.evaluate(QUEUE_STORES_SCRIPT)
 
     assert page_stores == ["meta", "posts", 1]
     assert worker_stores == page_stores

@@ -560,12 +560,12 @@ def test_stored_glyph_bounds_print_the_same(monkeypatch):
     def pixels(data: bytes) -> bytes:
         return pdfium.PdfDocument(data)[0].render(scale=2).to_pil().tobytes()
 
-    kept = draw()
+    stored = draw()
     monkeypatch.setattr(document_module, "keep_glyph_bounds", lambda pdf: None)
     recomputed = draw()
 
-    assert kept != recomputed
-    assert pixels(kept) == pixels(recomputed)
+    assert stored != recomputed
+    assert pixels(stored) == pixels(recomputed)
 
 
 # Worker processes.

@@ -77,16 +77,21 @@ def _drawing(count: int, function, args: tuple) -> concurrent.futures.Future:
     # The arguments are pickled to reach the worker anyway; their digest is the content's identity.
     key = hashlib.sha256(pickle.dumps((function.__module__, function.__qualname__, args))).hexdigest()
     with _lock:
-        kept = _drawings.get(key)
-        if kept is not None and not kept.cancelled() and not (kept.done() and kept.exception() is not None):
+        drawing = _drawings.get(key)
+        if drawing is not None and not _failed(drawing):
             _drawings.move_to_end(key)
-            return kept
+            return drawing
     future = _pool(count).submit(function, *args)
     with _lock:
         _drawings[key] = future
         while len(_drawings) > MAX_DRAWINGS:
             _drawings.popitem(last=False)
     return future
+
+
+def _failed(future: concurrent.futures.Future) -> bool:
+    """Return True when a drawing was cancelled or raised, so it must be started again."""
+    return future.cancelled() or (future.done() and future.exception() is not None)
 
 
 def _discard_pool() -> None:
